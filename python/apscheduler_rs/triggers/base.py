@@ -1,0 +1,28 @@
+"""The interface every trigger implements."""
+
+from __future__ import annotations
+
+import random
+from abc import ABCMeta, abstractmethod
+from datetime import datetime, timedelta
+
+
+class BaseTrigger(metaclass=ABCMeta):
+    """Base class of all triggers, built-in (Rust) or user-written (Python)."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        """Return the next time to fire after ``previous_fire_time`` (or from
+        ``now`` when there is none), or ``None`` when the schedule is over."""
+
+    def _apply_jitter(
+        self, next_fire_time: datetime | None, jitter: float | None, now: datetime
+    ) -> datetime | None:
+        """Delay ``next_fire_time`` by a random amount of up to ``jitter`` seconds."""
+        if next_fire_time is None or not jitter:
+            return next_fire_time
+        return next_fire_time + timedelta(seconds=random.uniform(0, jitter))

@@ -1,0 +1,70 @@
+"""The cron trigger: fires when the current time matches every field."""
+
+from __future__ import annotations
+
+from apscheduler_rs._core import CronTriggerCore
+from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.cron.fields import FIELDS_MAP, BaseField, field_from_spec
+from apscheduler_rs.util import astimezone
+
+__all__ = ("CronTrigger",)
+
+
+class CronTrigger(CronTriggerCore, BaseTrigger):
+    """Fires when the time matches all given fields, like UNIX cron but with
+    APScheduler's semantics (weekday 0 is Monday; ``day`` and ``day_of_week``
+    must both match; ``year``, ``week`` and ``second`` fields).
+
+    Arguments (all optional): ``year``, ``month``, ``day``, ``week``,
+    ``day_of_week``, ``hour``, ``minute``, ``second`` (int or expression string),
+    ``start_date``, ``end_date`` (datetime or str, inclusive), ``timezone``
+    (tzinfo or name; defaults to the start/end date's zone, else the local zone),
+    ``jitter`` (seconds of random delay, at most).
+
+    Construction, ``get_next_fire_time``, ``str`` and ``repr`` run in Rust.
+    """
+
+    FIELD_NAMES = (
+        "year",
+        "month",
+        "day",
+        "week",
+        "day_of_week",
+        "hour",
+        "minute",
+        "second",
+    )
+    FIELDS_MAP = FIELDS_MAP
+
+    __slots__ = ()
+
+    @property
+    def fields(self) -> list[BaseField]:
+        return [field_from_spec(*spec) for spec in self._field_specs()]
+
+    def __getstate__(self) -> dict:
+        return {
+            "version": 2,
+            "timezone": self.timezone,
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "fields": self.fields,
+            "jitter": self.jitter,
+        }
+
+    def __setstate__(self, state: dict | tuple) -> None:
+        # APScheduler 3.0 pickled a (version, state) tuple
+        if isinstance(state, tuple):
+            state = state[1]
+        if state.get("version", 1) > 2:
+            raise ValueError(
+                f"Got serialized data for version {state['version']} of "
+                f"{self.__class__.__name__}, but only versions up to 2 can be handled"
+            )
+        self._restore(
+            astimezone(state["timezone"]),
+            state["start_date"],
+            state["end_date"],
+            [(field.name, str(field), field.is_default) for field in state["fields"]],
+            state.get("jitter"),
+        )

@@ -1,0 +1,191 @@
+"""Expression objects of cron fields, shaped like APScheduler 3's.
+
+Parsing and matching happen in Rust; these objects exist so that
+``CronTrigger.fields`` and pickled triggers look as they do in APScheduler
+(same classes, same attributes), in both directions.
+"""
+
+from __future__ import annotations
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+__all__ = (
+    "AllExpression",
+    "LastDayOfMonthExpression",
+    "MonthRangeExpression",
+    "RangeExpression",
+    "WeekdayPositionExpression",
+    "WeekdayRangeExpression",
+)
+
+
+class AllExpression:
+    """``*`` or ``*/step``."""
+
+    def __init__(self, step: int | str | None = None) -> None:
+        self.step = int(step) if step is not None else None
+        if self.step == 0:
+            raise ValueError("Increment must be higher than 0")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, self.__class__) and self.step == other.step
+
+    def __str__(self) -> str:
+        return f"*/{self.step}" if self.step else "*"
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.step})"
+
+
+class RangeExpression(AllExpression):
+    """``first``, ``first-last``, with an optional ``/step``."""
+
+    def __init__(
+        self, first: int | str, last: int | str | None = None, step: int | str | None = None
+    ) -> None:
+        super().__init__(step)
+        first = int(first)
+        last = int(last) if last is not None else None
+        if last is None and step is None:
+            last = first
+        if last is not None and first > last:
+            raise ValueError("The minimum value in a range must not be higher than the maximum")
+        self.first = first
+        self.last = last
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, self.__class__)
+            and self.first == other.first
+            and self.last == other.last
+        )
+
+    def _label(self, value: int) -> str:
+        return str(value)
+
+    def __str__(self) -> str:
+        if self.last is not None and self.last != self.first:
+            text = f"{self._label(self.first)}-{self._label(self.last)}"
+        else:
+            text = self._label(self.first)
+        return f"{text}/{self.step}" if self.step else text
+
+    def __repr__(self) -> str:
+        args = [str(self.first)]
+        if (self.last is not None and self.last != self.first) or self.step:
+            args.append(str(self.last))
+        if self.step:
+            args.append(str(self.step))
+        return f"{self.__class__.__name__}({', '.join(args)})"
+
+
+class _NamedRangeExpression(RangeExpression):
+    NAMES: list[str] = []
+    OFFSET = 0
+    KIND = ""
+
+    def __init__(self, first: str, last: str | None = None) -> None:
+        super().__init__(self._number(first), self._number(last) if last else None)
+
+    @classmethod
+    def _number(cls, name: str) -> int:
+        try:
+            return cls.NAMES.index(name.lower()) + cls.OFFSET
+        except ValueError:
+            raise ValueError(f'Invalid {cls.KIND} name "{name}"') from None
+
+    def _label(self, value: int) -> str:
+        return self.NAMES[value - self.OFFSET]
+
+    def __repr__(self) -> str:
+        args = [f"'{self._label(self.first)}'"]
+        if self.last is not None and self.last != self.first:
+            args.append(f"'{self._label(self.last)}'")
+        return f"{self.__class__.__name__}({', '.join(args)})"
+
+
+class MonthRangeExpression(_NamedRangeExpression):
+    """Month names: ``jan``, ``jun-aug``."""
+
+    NAMES = MONTHS
+    OFFSET = 1
+    KIND = "month"
+
+
+class WeekdayRangeExpression(_NamedRangeExpression):
+    """Weekday names: ``sun``, ``mon-fri``."""
+
+    NAMES = WEEKDAYS
+    KIND = "weekday"
+
+
+class WeekdayPositionExpression(AllExpression):
+    """The n-th (or last) given weekday of the month: ``3rd fri``, ``last sun``."""
+
+    options = ["1st", "2nd", "3rd", "4th", "5th", "last"]
+
+    def __init__(self, option_name: str, weekday_name: str) -> None:
+        super().__init__(None)
+        try:
+            self.option_num = self.options.index(option_name.lower())
+        except ValueError:
+            raise ValueError(f'Invalid weekday position "{option_name}"') from None
+        try:
+            self.weekday = WEEKDAYS.index(weekday_name.lower())
+        except ValueError:
+            raise ValueError(f'Invalid weekday name "{weekday_name}"') from None
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            super().__eq__(other)
+            and self.option_num == other.option_num  # type: ignore[attr-defined]
+            and self.weekday == other.weekday  # type: ignore[attr-defined]
+        )
+
+    def __str__(self) -> str:
+        return f"{self.options[self.option_num]} {WEEKDAYS[self.weekday]}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}('{self.options[self.option_num]}', "
+            f"'{WEEKDAYS[self.weekday]}')"
+        )
+
+
+class LastDayOfMonthExpression(AllExpression):
+    """``last``: the last day of the month."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def __str__(self) -> str:
+        return "last"
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
+
+
+def _bare(cls: type, **attrs: object) -> AllExpression:
+    # Fill in an instance without re-validating: the values come from the parser.
+    expr = cls.__new__(cls)
+    expr.__dict__.update(attrs)
+    return expr
+
+
+def expression_from_spec(
+    kind: str, a: int | None, b: int | None, c: int | None
+) -> AllExpression:
+    """Build an expression object from the Rust parser's ``(kind, ...)`` tuple."""
+    if kind == "all":
+        return _bare(AllExpression, step=a)
+    if kind == "position":
+        return _bare(WeekdayPositionExpression, step=None, option_num=a, weekday=b)
+    if kind == "last":
+        return _bare(LastDayOfMonthExpression, step=None)
+    cls = {
+        "range": RangeExpression,
+        "month": MonthRangeExpression,
+        "weekday": WeekdayRangeExpression,
+    }[kind]
+    return _bare(cls, step=c, first=a, last=b)

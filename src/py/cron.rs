@@ -1,0 +1,306 @@
+//! `CronTriggerCore`: the Rust base of `apscheduler_rs.triggers.cron.CronTrigger`.
+
+use std::cmp::Ordering;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyType};
+
+use super::datetime::Bridge;
+use super::pyfuncs::{
+    convert_to_datetime, datetime_repr, draw_jitter_seconds, resolve_timezone, seconds_to_micros,
+};
+use crate::time::ZonedDateTime;
+use crate::triggers::cron::expressions::{Expr, RangeNames};
+use crate::triggers::cron::fields::{Field, FieldKind};
+use crate::triggers::cron::parser::{parse_field, py_repr};
+use crate::triggers::cron::CronTrigger;
+
+#[pyclass(subclass, module = "apscheduler_rs._core", name = "CronTriggerCore")]
+pub struct PyCronTrigger {
+    core: CronTrigger,
+    bridge: Bridge,
+    start_date: Option<Py<PyAny>>,
+    end_date: Option<Py<PyAny>>,
+    jitter: Option<Py<PyAny>>,
+}
+
+/// Start and end dates as given (Python objects) and as core values.
+pub struct Bounds {
+    pub start: Option<(Py<PyAny>, ZonedDateTime)>,
+    pub end: Option<(Py<PyAny>, ZonedDateTime)>,
+}
+
+pub fn convert_bounds(
+    bridge: &Bridge,
+    start: Option<Bound<'_, PyAny>>,
+    end: Option<Bound<'_, PyAny>>,
+) -> PyResult<Bounds> {
+    let convert = |v: Option<Bound<'_, PyAny>>| -> PyResult<Option<(Py<PyAny>, ZonedDateTime)>> {
+        v.map(|v| Ok((v.clone().unbind(), bridge.convert(&v)?)))
+            .transpose()
+    };
+    Ok(Bounds {
+        start: convert(start)?,
+        end: convert(end)?,
+    })
+}
+
+fn text_of(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match value {
+        Some(v) if !v.is_none() => Ok(Some(v.str()?.extract()?)),
+        _ => Ok(None),
+    }
+}
+
+impl PyCronTrigger {
+    fn build(
+        tz: &Bound<'_, PyAny>,
+        start: Option<Bound<'_, PyAny>>,
+        end: Option<Bound<'_, PyAny>>,
+        fields: Vec<Field>,
+        jitter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let bridge = Bridge::new(tz)?;
+        let bounds = convert_bounds(&bridge, start, end)?;
+        let core = CronTrigger {
+            fields,
+            zone: bridge.zone.clone(),
+            start_date: bounds.start.as_ref().map(|(_, v)| v.clone()),
+            end_date: bounds.end.as_ref().map(|(_, v)| v.clone()),
+        };
+        Ok(PyCronTrigger {
+            core,
+            bridge,
+            start_date: bounds.start.map(|(o, _)| o),
+            end_date: bounds.end.map(|(o, _)| o),
+            jitter: jitter.filter(|j| !j.is_none()).map(|j| j.clone().unbind()),
+        })
+    }
+
+    fn non_default_fields(&self) -> impl Iterator<Item = &Field> {
+        self.core.fields.iter().filter(|f| !f.is_default)
+    }
+}
+
+#[pymethods]
+impl PyCronTrigger {
+    #[new]
+    #[pyo3(signature = (
+        year=None, month=None, day=None, week=None, day_of_week=None, hour=None,
+        minute=None, second=None, start_date=None, end_date=None, timezone=None, jitter=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        year: Option<&Bound<'_, PyAny>>,
+        month: Option<&Bound<'_, PyAny>>,
+        day: Option<&Bound<'_, PyAny>>,
+        week: Option<&Bound<'_, PyAny>>,
+        day_of_week: Option<&Bound<'_, PyAny>>,
+        hour: Option<&Bound<'_, PyAny>>,
+        minute: Option<&Bound<'_, PyAny>>,
+        second: Option<&Bound<'_, PyAny>>,
+        start_date: Option<&Bound<'_, PyAny>>,
+        end_date: Option<&Bound<'_, PyAny>>,
+        timezone: Option<&Bound<'_, PyAny>>,
+        jitter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let tz = resolve_timezone(py, timezone, &[start_date, end_date])?;
+        let start = convert_to_datetime(py, start_date, &tz, "start_date")?;
+        let end = convert_to_datetime(py, end_date, &tz, "end_date")?;
+        let texts = [year, month, day, week, day_of_week, hour, minute, second]
+            .map(text_of)
+            .into_iter()
+            .collect::<PyResult<Vec<_>>>()?;
+        let values: [Option<&str>; 8] = std::array::from_fn(|i| texts[i].as_deref());
+        let fields = CronTrigger::compile_fields(&values)?;
+        Self::build(&tz, start, end, fields, jitter)
+    }
+
+    /// Build from a five-field crontab line (minute hour day month day_of_week).
+    #[classmethod]
+    #[pyo3(signature = (expr, timezone=None))]
+    fn from_crontab<'py>(
+        cls: &Bound<'py, PyType>,
+        expr: &str,
+        timezone: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let [minute, hour, day, month, day_of_week] = CronTrigger::crontab_values(expr)?;
+        let kwargs = PyDict::new(cls.py());
+        kwargs.set_item("minute", minute)?;
+        kwargs.set_item("hour", hour)?;
+        kwargs.set_item("day", day)?;
+        kwargs.set_item("month", month)?;
+        kwargs.set_item("day_of_week", day_of_week)?;
+        kwargs.set_item("timezone", timezone)?;
+        cls.call((), Some(&kwargs))
+    }
+
+    #[pyo3(signature = (previous_fire_time, now))]
+    fn get_next_fire_time<'py>(
+        &self,
+        py: Python<'py>,
+        previous_fire_time: Option<&Bound<'py, PyAny>>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let previous = previous_fire_time
+            .map(|p| self.bridge.to_core(p))
+            .transpose()?;
+        let now = self.bridge.to_core(now)?;
+        let Some(mut next) = self.core.next_fire_time(previous.as_ref(), &now)? else {
+            return Ok(py.None().into_bound(py));
+        };
+        if let Some(seconds) = draw_jitter_seconds(py, self.jitter.as_ref())? {
+            next = next.add_wall(seconds_to_micros(seconds))?;
+        }
+        if let (Some(end), Some(end_obj)) = (&self.core.end_date, &self.end_date) {
+            if end.py_cmp(&next)? == Ordering::Less {
+                return Ok(end_obj.bind(py).clone());
+            }
+        }
+        self.bridge.to_py(py, next)
+    }
+
+    #[getter]
+    fn timezone<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.bridge.tz(py).clone()
+    }
+
+    #[getter]
+    fn start_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.start_date.as_ref().map(|v| v.clone_ref(py))
+    }
+
+    #[getter]
+    fn end_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.end_date.as_ref().map(|v| v.clone_ref(py))
+    }
+
+    #[getter]
+    fn jitter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.jitter.as_ref().map(|v| v.clone_ref(py))
+    }
+
+    #[setter]
+    fn set_jitter(&mut self, value: Option<Bound<'_, PyAny>>) {
+        self.jitter = value.filter(|v| !v.is_none()).map(Bound::unbind);
+    }
+
+    /// Restore from pickled state: the time zone, dates, jitter and each field as
+    /// `(name, text, is_default)`.
+    #[pyo3(name = "_restore")]
+    fn restore(
+        &mut self,
+        timezone: &Bound<'_, PyAny>,
+        start_date: Option<Bound<'_, PyAny>>,
+        end_date: Option<Bound<'_, PyAny>>,
+        fields: Vec<(String, String, bool)>,
+        jitter: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let fields = fields
+            .iter()
+            .map(|(name, text, is_default)| {
+                let kind = FieldKind::from_name(name).ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err(format!("unknown cron field {name:?}"))
+                })?;
+                Ok(parse_field(kind, text, *is_default)?)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let start = start_date.filter(|v| !v.is_none());
+        let end = end_date.filter(|v| !v.is_none());
+        *self = Self::build(timezone, start, end, fields, jitter.as_ref())?;
+        Ok(())
+    }
+
+    /// Each field as `(name, is_default, [expression tuples])`, from which the
+    /// Python layer builds APScheduler-shaped field objects.
+    #[pyo3(name = "_field_specs")]
+    fn field_specs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let specs = PyList::empty(py);
+        for field in &self.core.fields {
+            specs.append((field.kind.name(), field.is_default, expression_specs(py, field)?))?;
+        }
+        Ok(specs)
+    }
+
+    fn __str__(&self) -> String {
+        let options: Vec<String> = self
+            .non_default_fields()
+            .map(|f| format!("{}='{}'", f.kind.name(), f))
+            .collect();
+        format!("cron[{}]", options.join(", "))
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let this = slf.borrow();
+        let mut options: Vec<String> = this
+            .non_default_fields()
+            .map(|f| format!("{}='{}'", f.kind.name(), f))
+            .collect();
+        if this.start_date.is_some() {
+            options.push(format!(
+                "start_date={}",
+                py_repr(&datetime_repr(py, this.start_date.as_ref())?)
+            ));
+        }
+        if this.end_date.is_some() {
+            options.push(format!(
+                "end_date={}",
+                py_repr(&datetime_repr(py, this.end_date.as_ref())?)
+            ));
+        }
+        if let Some(j) = &this.jitter {
+            if j.bind(py).is_truthy()? {
+                options.push(format!("jitter={}", j.bind(py).str()?));
+            }
+        }
+        Ok(format!(
+            "<{} ({}, timezone='{}')>",
+            slf.get_type().name()?,
+            options.join(", "),
+            this.bridge.tz(py).str()?
+        ))
+    }
+}
+
+/// A field's expressions as `(kind, a, b, c)` tuples (see `expressions.py`).
+fn expression_specs<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyList>> {
+    let specs = PyList::empty(py);
+    for expr in &field.exprs {
+        let (kind, a, b, c) = match *expr {
+            Expr::All { step } => ("all", step, None, None),
+            Expr::Range {
+                first,
+                last,
+                step,
+                names,
+            } => {
+                let kind = match names {
+                    RangeNames::Numbers => "range",
+                    RangeNames::Months => "month",
+                    RangeNames::Weekdays => "weekday",
+                };
+                (kind, Some(first), last, step)
+            }
+            Expr::WeekdayPosition { position, weekday } => (
+                "position",
+                Some(position as i64),
+                Some(i64::from(weekday)),
+                None,
+            ),
+            Expr::LastDayOfMonth => ("last", None, None, None),
+        };
+        specs.append((kind, a, b, c))?;
+    }
+    Ok(specs)
+}
+
+/// Parse one field's text as `CronTrigger` would, into expression tuples.
+#[pyfunction]
+pub fn parse_cron_field<'py>(py: Python<'py>, name: &str, text: &str) -> PyResult<Bound<'py, PyList>> {
+    let kind = FieldKind::from_name(name).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("unknown cron field {name:?}"))
+    })?;
+    expression_specs(py, &parse_field(kind, text, false)?)
+}

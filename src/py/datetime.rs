@@ -1,0 +1,222 @@
+//! Python `datetime` and `tzinfo` objects to core values and back.
+//!
+//! Built for abi3, where the datetime C API is unavailable: fields are read as
+//! attributes, and results are built with the pickle-state constructor
+//! `datetime(bytes10, tzinfo)`, which takes one call instead of eight arguments.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyType};
+use pyo3::{intern, Py};
+
+use super::errors::foreign;
+use crate::error::Result as CoreResult;
+use crate::time::civil::{make_naive, micro_of, with_micro};
+use crate::time::{ForeignZone, Zone, ZonedDateTime};
+
+static DATETIME_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIMEZONE_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static ZONEINFO_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATETIME_TYPE.import(py, "datetime", "datetime")
+}
+
+pub fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    Ok(UTC
+        .get_or_try_init(py, || -> PyResult<_> {
+            Ok(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind())
+        })?
+        .bind(py))
+}
+
+/// Microseconds in a `timedelta`.
+pub fn timedelta_micros(td: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let py = td.py();
+    let days: i64 = td.getattr(intern!(py, "days"))?.extract()?;
+    let seconds: i64 = td.getattr(intern!(py, "seconds"))?.extract()?;
+    let micros: i64 = td.getattr(intern!(py, "microseconds"))?.extract()?;
+    Ok((days * 86_400 + seconds) * 1_000_000 + micros)
+}
+
+/// A Python tzinfo that the core cannot compute itself.
+struct PyTzInfo(Py<PyAny>);
+
+impl PyTzInfo {
+    fn call<T>(&self, f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>) -> PyResult<T>) -> CoreResult<T> {
+        Python::attach(|py| f(py, self.0.bind(py))).map_err(foreign)
+    }
+}
+
+impl ForeignZone for PyTzInfo {
+    fn utcoffset(&self, wall: NaiveDateTime, fold: bool) -> CoreResult<i64> {
+        self.call(|py, tz| {
+            let dt = new_datetime(py, wall, fold, tz)?;
+            let offset = tz.call_method1(intern!(py, "utcoffset"), (dt,))?;
+            if offset.is_none() {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "the time zone returned no UTC offset",
+                ));
+            }
+            timedelta_micros(&offset)
+        })
+    }
+
+    fn fromutc(&self, utc_wall: NaiveDateTime) -> CoreResult<(NaiveDateTime, bool)> {
+        self.call(|py, tz| {
+            let dt = new_datetime(py, utc_wall, false, tz)?;
+            let local = tz.call_method1(intern!(py, "fromutc"), (dt,))?;
+            read_wall(&local)
+        })
+    }
+
+    fn identity(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+}
+
+/// The core zone for a Python tzinfo: chrono-tz for `ZoneInfo` keys it knows,
+/// a fixed offset for `datetime.timezone`, and the object itself otherwise.
+pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
+    let py = tz.py();
+    let ty = tz.get_type();
+    if ty.is(ZONEINFO_TYPE.import(py, "zoneinfo", "ZoneInfo")?) {
+        let key = tz.getattr(intern!(py, "key"))?;
+        if let Ok(key) = key.extract::<String>() {
+            if let Ok(named) = chrono_tz::Tz::from_str(&key) {
+                return Ok(Zone::Named {
+                    tz: named,
+                    twin: Some(Arc::new(PyTzInfo(tz.clone().unbind()))),
+                });
+            }
+        }
+    } else if ty.is(TIMEZONE_TYPE.import(py, "datetime", "timezone")?) {
+        let offset = tz.call_method1(intern!(py, "utcoffset"), (py.None(),))?;
+        return Ok(Zone::Fixed(timedelta_micros(&offset)?));
+    }
+    Ok(Zone::Foreign(Arc::new(PyTzInfo(tz.clone().unbind()))))
+}
+
+/// Wall time and fold of a Python datetime.
+fn read_wall(dt: &Bound<'_, PyAny>) -> PyResult<(NaiveDateTime, bool)> {
+    let py = dt.py();
+    let get = |name: &Bound<'_, pyo3::types::PyString>| -> PyResult<i64> { dt.getattr(name)?.extract() };
+    let wall = make_naive(
+        get(intern!(py, "year"))?,
+        get(intern!(py, "month"))?,
+        get(intern!(py, "day"))?,
+        get(intern!(py, "hour"))?,
+        get(intern!(py, "minute"))?,
+        get(intern!(py, "second"))?,
+    )?;
+    let micro: u32 = dt.getattr(intern!(py, "microsecond"))?.extract()?;
+    let fold: u8 = dt.getattr(intern!(py, "fold"))?.extract()?;
+    Ok((with_micro(wall, micro), fold != 0))
+}
+
+/// `datetime(...)` from a wall time, fold and tzinfo, via the pickle state.
+pub fn new_datetime<'py>(
+    py: Python<'py>,
+    wall: NaiveDateTime,
+    fold: bool,
+    tz: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let year = wall.year() as u16;
+    let micro = micro_of(&wall);
+    let state = [
+        (year >> 8) as u8,
+        (year & 0xff) as u8,
+        wall.month() as u8 | if fold { 0x80 } else { 0 },
+        wall.day() as u8,
+        wall.hour() as u8,
+        wall.minute() as u8,
+        wall.second() as u8,
+        (micro >> 16) as u8,
+        ((micro >> 8) & 0xff) as u8,
+        (micro & 0xff) as u8,
+    ];
+    datetime_type(py)?.call1((PyBytes::new(py, &state), tz))
+}
+
+/// Converts datetimes for one trigger: knows the trigger's own tzinfo object,
+/// and remembers the last datetimes it saw and made. Datetimes are immutable and
+/// the memo holds a reference to them, so identity is a safe key; it makes the
+/// scheduler's usual call (previous result, shared `now`) free of conversions.
+pub struct Bridge {
+    pub tz: Py<PyAny>,
+    pub zone: Zone,
+    memo: Mutex<Memo>,
+}
+
+#[derive(Default)]
+struct Memo {
+    last_input: Option<(Py<PyAny>, ZonedDateTime)>,
+    last_output: Option<(Py<PyAny>, ZonedDateTime)>,
+}
+
+fn lookup(slot: &Option<(Py<PyAny>, ZonedDateTime)>, obj: &Bound<'_, PyAny>) -> Option<ZonedDateTime> {
+    match slot {
+        Some((cached, value)) if cached.as_ptr() == obj.as_ptr() => Some(value.clone()),
+        _ => None,
+    }
+}
+
+impl Bridge {
+    pub fn new(tz: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Bridge {
+            tz: tz.clone().unbind(),
+            zone: zone_of(tz)?,
+            memo: Mutex::new(Memo::default()),
+        })
+    }
+
+    pub fn tz<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.tz.bind(py)
+    }
+
+    /// An aware datetime as a core value, in its own zone. Naive datetimes are
+    /// local time, as Python's `astimezone` reads them.
+    pub fn to_core(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
+        {
+            let memo = self.memo.lock();
+            if let Some(v) = lookup(&memo.last_output, dt).or_else(|| lookup(&memo.last_input, dt)) {
+                return Ok(v);
+            }
+        }
+        let value = self.convert(dt)?;
+        self.memo.lock().last_input = Some((dt.clone().unbind(), value.clone()));
+        Ok(value)
+    }
+
+    /// Like [`Self::to_core`], without the memo (for values stored long-term).
+    pub fn convert(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
+        let py = dt.py();
+        let tzinfo = dt.getattr(intern!(py, "tzinfo"))?;
+        if tzinfo.is_none() {
+            let utc = utc(py)?;
+            let aware = dt.call_method1(intern!(py, "astimezone"), (utc,))?;
+            let (wall, fold) = read_wall(&aware)?;
+            return Ok(ZonedDateTime::new(wall, fold, Zone::utc()));
+        }
+        let zone = if tzinfo.is(self.tz.bind(py)) {
+            self.zone.clone()
+        } else {
+            zone_of(&tzinfo)?
+        };
+        let (wall, fold) = read_wall(dt)?;
+        Ok(ZonedDateTime::new(wall, fold, zone))
+    }
+
+    /// A core value in this trigger's zone as a Python datetime.
+    pub fn to_py<'py>(&self, py: Python<'py>, value: ZonedDateTime) -> PyResult<Bound<'py, PyAny>> {
+        let dt = new_datetime(py, value.wall, value.fold, self.tz.bind(py))?;
+        self.memo.lock().last_output = Some((dt.clone().unbind(), value));
+        Ok(dt)
+    }
+}

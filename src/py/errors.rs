@@ -1,0 +1,25 @@
+//! The one place where core errors become Python exceptions.
+
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::PyErr;
+
+use crate::error::Error;
+
+impl From<Error> for PyErr {
+    fn from(err: Error) -> PyErr {
+        match err {
+            Error::Value(msg) => PyValueError::new_err(msg),
+            Error::Type(msg) => PyTypeError::new_err(msg),
+            Error::Overflow(msg) => PyOverflowError::new_err(msg),
+            Error::Foreign(inner) => match inner.downcast::<PyErr>() {
+                Ok(py_err) => *py_err,
+                Err(other) => PyRuntimeError::new_err(other.to_string()),
+            },
+        }
+    }
+}
+
+/// Carry a Python exception through core code that knows nothing of Python.
+pub fn foreign(err: PyErr) -> Error {
+    Error::Foreign(Box::new(err))
+}

@@ -1,0 +1,132 @@
+//! Python helpers the bindings call: cached lookups of module attributes, the
+//! time-zone and date-argument rules shared by triggers, and jitter drawn from
+//! Python's `random` (so `random.seed()` makes jitter as reproducible as in
+//! APScheduler).
+
+use pyo3::intern;
+use pyo3::prelude::*;
+
+/// A module attribute, imported once per interpreter.
+macro_rules! cached {
+    ($py:expr, $module:literal, $name:literal) => {{
+        static CELL: pyo3::sync::PyOnceLock<pyo3::Py<pyo3::PyAny>> = pyo3::sync::PyOnceLock::new();
+        CELL.import($py, $module, $name)
+    }};
+}
+
+
+/// The time zone of a trigger, chosen as APScheduler does: the `timezone`
+/// argument, else the tzinfo of an aware start or end date, else the local zone.
+pub fn resolve_timezone<'py>(
+    py: Python<'py>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    dates: &[Option<&Bound<'py, PyAny>>],
+) -> PyResult<Bound<'py, PyAny>> {
+    let astimezone = cached!(py, "apscheduler_rs.util", "astimezone")?;
+    if let Some(tz) = timezone {
+        if tz.is_truthy()? {
+            return astimezone.call1((tz,));
+        }
+    }
+    let datetime_type = cached!(py, "datetime", "datetime")?;
+    for date in dates.iter().flatten() {
+        if date.is_instance(datetime_type)? {
+            let tzinfo = date.getattr(intern!(py, "tzinfo"))?;
+            if tzinfo.is_truthy()? {
+                return astimezone.call1((tzinfo,));
+            }
+        }
+    }
+    local_zone(py)
+}
+
+pub fn local_zone(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    cached!(py, "tzlocal", "get_localzone")?.call0()
+}
+
+/// `convert_to_datetime(value, tz, arg_name)` from `apscheduler_rs.util`.
+pub fn convert_to_datetime<'py>(
+    py: Python<'py>,
+    value: Option<&Bound<'py, PyAny>>,
+    tz: &Bound<'py, PyAny>,
+    arg_name: &str,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => Ok(Some(
+            cached!(py, "apscheduler_rs.util", "convert_to_datetime")?.call1((v, tz, arg_name))?,
+        )),
+    }
+}
+
+/// `datetime_repr` from `apscheduler_rs.util`, for `repr()` of triggers.
+pub fn datetime_repr(py: Python<'_>, value: Option<&Py<PyAny>>) -> PyResult<String> {
+    let none = py.None();
+    let arg = value.unwrap_or(&none);
+    cached!(py, "apscheduler_rs.util", "datetime_repr")?
+        .call1((arg,))?
+        .extract()
+}
+
+/// A jitter in microseconds, or `None` when jitter is off (`None` or 0).
+pub fn draw_jitter_seconds(py: Python<'_>, jitter: Option<&Py<PyAny>>) -> PyResult<Option<f64>> {
+    let Some(jitter) = jitter else { return Ok(None) };
+    let jitter = jitter.bind(py);
+    if !jitter.is_truthy()? {
+        return Ok(None);
+    }
+    let uniform = cached!(py, "random", "uniform")?;
+    Ok(Some(uniform.call1((0, jitter))?.extract()?))
+}
+
+/// `timedelta(seconds=s)` in microseconds, rounded the way CPython rounds it.
+pub fn seconds_to_micros(seconds: f64) -> i64 {
+    let whole = seconds.trunc();
+    let frac = seconds - whole;
+    let mut total = whole as i64 * 1_000_000;
+    if frac == 0.0 {
+        return total;
+    }
+    let scaled = frac * 1e6;
+    let scaled_whole = scaled.trunc();
+    let leftover = scaled - scaled_whole;
+    total += scaled_whole as i64;
+    let mut rounded = leftover.round();
+    if (rounded - leftover).abs() == 0.5 {
+        let odd = (total & 1) as f64;
+        rounded = 2.0 * ((leftover + odd) * 0.5).round() - odd;
+    }
+    total + rounded as i64
+}
+
+/// `datetime.fromtimestamp(ts)` rounding: seconds to microseconds, half to even.
+pub fn timestamp_to_micros(ts: f64) -> Option<i64> {
+    if !ts.is_finite() {
+        return None;
+    }
+    let mut whole = ts.trunc();
+    let mut frac = (ts - whole) * 1e6;
+    let rounded = frac.round();
+    frac = if (frac - rounded).abs() == 0.5 {
+        2.0 * (frac / 2.0).round()
+    } else {
+        rounded
+    };
+    if frac >= 1e6 {
+        frac -= 1e6;
+        whole += 1.0;
+    } else if frac < 0.0 {
+        frac += 1e6;
+        whole -= 1.0;
+    }
+    if whole.abs() > 1e14 {
+        return None;
+    }
+    Some(whole as i64 * 1_000_000 + frac as i64)
+}
+
+/// `dt.timestamp()` of an instant given in microseconds.
+pub fn micros_to_timestamp(micros: i64) -> f64 {
+    micros as f64 / 1e6
+}

@@ -1,0 +1,203 @@
+//! Time zones: fixed offsets, IANA zones from chrono-tz, and zones we cannot
+//! compute ourselves (a Python tzinfo), behind one type with Python's semantics
+//! for `utcoffset(wall, fold)` and `fromutc(utc)` (PEP 495).
+
+use std::sync::Arc;
+
+use chrono::offset::LocalResult;
+use chrono::{Datelike, NaiveDateTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+use super::civil::{micros_to_naive, naive_to_micros, MICROS_PER_SECOND};
+use crate::error::Result;
+
+/// chrono-tz precomputes transitions only up to the mid 2050s and then keeps the
+/// last offset, while Python's zoneinfo goes on applying the zone's POSIX rule.
+/// From this year on, a named zone asks its Python twin (when it has one).
+const CHRONO_TZ_HORIZON_YEAR: i32 = 2050;
+
+const DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// A zone whose offsets only its owner can compute (a Python `tzinfo`).
+pub trait ForeignZone: Send + Sync {
+    /// The zone's UTC offset in microseconds at a wall time.
+    fn utcoffset(&self, wall: NaiveDateTime, fold: bool) -> Result<i64>;
+    /// The wall time and fold of a UTC instant.
+    fn fromutc(&self, utc: NaiveDateTime) -> Result<(NaiveDateTime, bool)>;
+    /// Identity of the underlying object: Python compares datetimes of the very
+    /// same tzinfo object by wall time, all others by instant.
+    fn identity(&self) -> usize;
+}
+
+#[derive(Clone)]
+pub enum Zone {
+    /// A constant offset in microseconds (`datetime.timezone`).
+    Fixed(i64),
+    /// An IANA zone, with the Python object it came from for dates past the
+    /// chrono-tz horizon.
+    Named {
+        tz: Tz,
+        twin: Option<Arc<dyn ForeignZone>>,
+    },
+    Foreign(Arc<dyn ForeignZone>),
+}
+
+impl Zone {
+    pub fn utc() -> Self {
+        Zone::Fixed(0)
+    }
+
+    /// Whether Python would see both as the same tzinfo (and so compare datetimes
+    /// in them by wall time).
+    pub fn same(&self, other: &Zone) -> bool {
+        match (self, other) {
+            (Zone::Fixed(a), Zone::Fixed(b)) => a == b,
+            (Zone::Named { tz: a, twin: ta }, Zone::Named { tz: b, twin: tb }) => {
+                a == b
+                    && match (ta, tb) {
+                        (Some(x), Some(y)) => x.identity() == y.identity(),
+                        _ => true,
+                    }
+            }
+            (Zone::Foreign(a), Zone::Foreign(b)) => a.identity() == b.identity(),
+            _ => false,
+        }
+    }
+
+    fn twin_for_year(&self, year: i32) -> Option<&Arc<dyn ForeignZone>> {
+        match self {
+            Zone::Named { twin: Some(t), .. } if year >= CHRONO_TZ_HORIZON_YEAR => Some(t),
+            _ => None,
+        }
+    }
+
+    /// UTC offset (microseconds) at a wall time; `fold` picks the side of an
+    /// ambiguous or skipped wall time as PEP 495 does.
+    pub fn utcoffset(&self, wall: NaiveDateTime, fold: bool) -> Result<i64> {
+        if let Some(twin) = self.twin_for_year(wall.year()) {
+            return twin.utcoffset(wall, fold);
+        }
+        match self {
+            Zone::Fixed(off) => Ok(*off),
+            Zone::Foreign(z) => z.utcoffset(wall, fold),
+            Zone::Named { tz, .. } => Ok(named_utcoffset(tz, wall, fold)),
+        }
+    }
+
+    /// Wall time and fold of a UTC instant given in microseconds.
+    pub fn fromutc(&self, utc: i64) -> Result<(NaiveDateTime, bool)> {
+        let utc_wall = micros_to_naive(utc)?;
+        if let Some(twin) = self.twin_for_year(utc_wall.year()) {
+            return twin.fromutc(utc_wall);
+        }
+        match self {
+            Zone::Fixed(off) => Ok((micros_to_naive(utc + off)?, false)),
+            Zone::Foreign(z) => z.fromutc(utc_wall),
+            Zone::Named { tz, .. } => {
+                let off = offset_at_utc(tz, utc);
+                let wall = micros_to_naive(utc + off)?;
+                // The second occurrence of a repeated wall time has fold=1.
+                let fold = match tz.from_local_datetime(&wall) {
+                    LocalResult::Ambiguous(a, b) => {
+                        let later = offset_secs(&a).min(offset_secs(&b));
+                        off == later && offset_secs(&a) != offset_secs(&b)
+                    }
+                    _ => false,
+                };
+                Ok((wall, fold))
+            }
+        }
+    }
+}
+
+fn offset_secs<T: TimeZone>(dt: &chrono::DateTime<T>) -> i64 {
+    i64::from(dt.offset().fix().local_minus_utc()) * MICROS_PER_SECOND
+}
+
+fn offset_at_utc(tz: &Tz, utc: i64) -> i64 {
+    let secs = utc.div_euclid(MICROS_PER_SECOND);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(dt) => i64::from(tz.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc())
+            * MICROS_PER_SECOND,
+        None => 0,
+    }
+}
+
+fn named_utcoffset(tz: &Tz, wall: NaiveDateTime, fold: bool) -> i64 {
+    match tz.from_local_datetime(&wall) {
+        LocalResult::Single(dt) => offset_secs(&dt),
+        LocalResult::Ambiguous(a, b) => {
+            // fold=0 is the first occurrence: the larger offset (earlier instant).
+            let (oa, ob) = (offset_secs(&a), offset_secs(&b));
+            if fold {
+                oa.min(ob)
+            } else {
+                oa.max(ob)
+            }
+        }
+        LocalResult::None => {
+            // A skipped wall time: fold=0 keeps the offset from before the
+            // transition, fold=1 takes the one after it. No zone has two
+            // transitions within a day of each other, so a day either side
+            // lands on each of them.
+            let as_utc = naive_to_micros(wall);
+            if fold {
+                offset_at_utc(tz, as_utc + DAY)
+            } else {
+                offset_at_utc(tz, as_utc - DAY)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::civil::make_naive;
+
+    const H: i64 = 3600 * MICROS_PER_SECOND;
+
+    fn ny() -> Zone {
+        Zone::Named {
+            tz: chrono_tz::America::New_York,
+            twin: None,
+        }
+    }
+
+    #[test]
+    fn skipped_wall_time_uses_pep495_offsets() {
+        let wall = make_naive(2024, 3, 10, 2, 30, 0).unwrap();
+        assert_eq!(ny().utcoffset(wall, false).unwrap(), -5 * H);
+        assert_eq!(ny().utcoffset(wall, true).unwrap(), -4 * H);
+    }
+
+    #[test]
+    fn repeated_wall_time_uses_fold() {
+        let wall = make_naive(2024, 11, 3, 1, 30, 0).unwrap();
+        assert_eq!(ny().utcoffset(wall, false).unwrap(), -4 * H);
+        assert_eq!(ny().utcoffset(wall, true).unwrap(), -5 * H);
+    }
+
+    #[test]
+    fn fromutc_marks_the_second_occurrence() {
+        let first = naive_to_micros(make_naive(2024, 11, 3, 5, 30, 0).unwrap());
+        let (wall, fold) = ny().fromutc(first).unwrap();
+        assert_eq!(wall, make_naive(2024, 11, 3, 1, 30, 0).unwrap());
+        assert!(!fold);
+        let (wall, fold) = ny().fromutc(first + H).unwrap();
+        assert_eq!(wall, make_naive(2024, 11, 3, 1, 30, 0).unwrap());
+        assert!(fold);
+    }
+
+    #[test]
+    fn lord_howe_half_hour_shift() {
+        let z = Zone::Named {
+            tz: chrono_tz::Australia::Lord_Howe,
+            twin: None,
+        };
+        // DST ends 2024-04-07 02:00 local (+11) -> 01:30 (+10:30)
+        let wall = make_naive(2024, 4, 7, 1, 45, 0).unwrap();
+        assert_eq!(z.utcoffset(wall, false).unwrap(), 11 * H);
+        assert_eq!(z.utcoffset(wall, true).unwrap(), 21 * H / 2);
+    }
+}

@@ -1,0 +1,218 @@
+//! The cron trigger: fire when every field matches, searching forward field by
+//! field exactly as APScheduler 3 does (including its handling of DST gaps and
+//! folds, which follows from working on wall-clock fields).
+
+pub mod expressions;
+pub mod fields;
+pub mod parser;
+
+use crate::error::{Error, Result};
+use crate::time::civil::{make_naive, micro_of, naive_to_micros, MICROS_PER_SECOND};
+use crate::time::{ZonedDateTime, Zone};
+use fields::{Field, FieldKind};
+
+#[derive(Clone)]
+pub struct CronTrigger {
+    pub fields: Vec<Field>,
+    pub zone: Zone,
+    pub start_date: Option<ZonedDateTime>,
+    pub end_date: Option<ZonedDateTime>,
+}
+
+/// The user's field values, in [`FieldKind::ALL`] order (`None`: not given).
+pub type FieldValues<'a> = [Option<&'a str>; 8];
+
+impl CronTrigger {
+    /// Build the eight fields from what the user gave. Fields below the least
+    /// significant given one default to their minimum, the others to `*`.
+    pub fn compile_fields(values: &FieldValues) -> Result<Vec<Field>> {
+        let last_given = values.iter().rposition(Option::is_some);
+        FieldKind::ALL
+            .iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (kind, value))| match value {
+                Some(text) => parser::parse_field(*kind, text, false),
+                None => {
+                    let text = match last_given {
+                        Some(last) if i > last => kind.default_expression(),
+                        _ => "*",
+                    };
+                    parser::parse_field(*kind, text, true)
+                }
+            })
+            .collect()
+    }
+
+    /// Fields of a standard five-field crontab line.
+    pub fn crontab_values(expr: &str) -> Result<[String; 5]> {
+        let parts: Vec<&str> = expr.split_whitespace().collect();
+        match <[&str; 5]>::try_from(parts.as_slice()) {
+            Ok(p) => Ok(p.map(str::to_owned)),
+            Err(_) => Err(Error::value(format!(
+                "Wrong number of fields; got {}, expected 5",
+                parts.len()
+            ))),
+        }
+    }
+
+    /// The next fire time before jitter and the end-date clamp, or `None` when
+    /// the schedule is over.
+    pub fn next_fire_time(
+        &self,
+        previous: Option<&ZonedDateTime>,
+        now: &ZonedDateTime,
+    ) -> Result<Option<ZonedDateTime>> {
+        let start = match previous {
+            Some(prev) => {
+                let after_prev = prev.utc_micros()? + 1;
+                let start = ZonedDateTime::from_utc(now.utc_micros()?.min(after_prev), &self.zone)?;
+                if start.py_eq(prev)? {
+                    start.add_exact(1)?
+                } else {
+                    start
+                }
+            }
+            None => match &self.start_date {
+                Some(sd) => {
+                    ZonedDateTime::from_utc(now.utc_micros()?.max(sd.utc_micros()?), &self.zone)?
+                }
+                None => now.clone(),
+            },
+        };
+        // Round up to a whole second, then continue in the trigger's zone.
+        let micro = i64::from(micro_of(&start.wall));
+        let start = if micro > 0 {
+            start.add_exact(MICROS_PER_SECOND - micro)?
+        } else {
+            start
+        };
+        let mut next = start.astimezone(&self.zone)?;
+
+        let mut fieldnum: isize = 0;
+        while (0..self.fields.len() as isize).contains(&fieldnum) {
+            let field = &self.fields[fieldnum as usize];
+            let current = field.kind.value(&next.wall);
+            match field.next_value(&next.wall) {
+                None => {
+                    (next, fieldnum) = self.increment_field_value(&next, fieldnum - 1)?;
+                }
+                Some(value) if value > current => {
+                    if field.kind.is_real() {
+                        next = self.set_field_value(&next, fieldnum, value)?;
+                        fieldnum += 1;
+                    } else {
+                        (next, fieldnum) = self.increment_field_value(&next, fieldnum)?;
+                    }
+                }
+                Some(_) => fieldnum += 1,
+            }
+            if let Some(end) = &self.end_date {
+                if next.py_gt(end)? {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok((fieldnum >= 0).then_some(next))
+    }
+
+    /// Python indexing of the field list, negative indices included.
+    fn field_at(&self, i: isize) -> Result<&Field> {
+        let n = self.fields.len() as isize;
+        let idx = if i < 0 { i + n } else { i };
+        self.fields
+            .get(usize::try_from(idx).map_err(|_| Error::value("list index out of range"))?)
+            .ok_or_else(|| Error::value("list index out of range"))
+    }
+
+    /// Add one to field `fieldnum` (carrying into more significant fields when it
+    /// is at its maximum) and reset the less significant real fields to their
+    /// minimum. Returns the new time and the field actually incremented.
+    fn increment_field_value(
+        &self,
+        dateval: &ZonedDateTime,
+        mut fieldnum: isize,
+    ) -> Result<(ZonedDateTime, isize)> {
+        let mut values: [Option<i64>; 8] = [None; 8];
+        let n = self.fields.len() as isize;
+        let mut i: isize = 0;
+        while i < n {
+            let field = self.field_at(i)?;
+            let slot = field.kind as usize;
+            if !field.kind.is_real() {
+                if i == fieldnum {
+                    fieldnum -= 1;
+                    i -= 1;
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            if i < fieldnum {
+                values[slot] = Some(field.kind.value(&dateval.wall));
+                i += 1;
+            } else if i > fieldnum {
+                values[slot] = Some(field.kind.min());
+                i += 1;
+            } else {
+                let value = field.kind.value(&dateval.wall);
+                if value == field.kind.max(&dateval.wall) {
+                    fieldnum -= 1;
+                    i -= 1;
+                } else {
+                    values[slot] = Some(value + 1);
+                    i += 1;
+                }
+            }
+        }
+        let target = naive_from_values(&values)?;
+        let difference = naive_to_micros(target) - naive_to_micros(dateval.wall);
+        Ok((dateval.add_exact(difference)?, fieldnum))
+    }
+
+    /// Set field `fieldnum` to `new_value` and the less significant real fields
+    /// to their minimum, keeping the fold (the result may be a skipped wall time).
+    fn set_field_value(
+        &self,
+        dateval: &ZonedDateTime,
+        fieldnum: isize,
+        new_value: i64,
+    ) -> Result<ZonedDateTime> {
+        let mut values: [Option<i64>; 8] = [None; 8];
+        for (i, field) in self.fields.iter().enumerate() {
+            if !field.kind.is_real() {
+                continue;
+            }
+            let i = i as isize;
+            values[field.kind as usize] = Some(if i < fieldnum {
+                field.kind.value(&dateval.wall)
+            } else if i > fieldnum {
+                field.kind.min()
+            } else {
+                new_value
+            });
+        }
+        let wall = naive_from_values(&values)?;
+        Ok(ZonedDateTime::new(wall, dateval.fold, self.zone.clone()))
+    }
+}
+
+fn naive_from_values(values: &[Option<i64>; 8]) -> Result<chrono::NaiveDateTime> {
+    let get = |k: FieldKind| values[k as usize];
+    let required = |k: FieldKind| {
+        get(k).ok_or_else(|| {
+            Error::Type(format!(
+                "function missing required argument '{}'",
+                k.name()
+            ))
+        })
+    };
+    make_naive(
+        required(FieldKind::Year)?,
+        required(FieldKind::Month)?,
+        required(FieldKind::Day)?,
+        get(FieldKind::Hour).unwrap_or(0),
+        get(FieldKind::Minute).unwrap_or(0),
+        get(FieldKind::Second).unwrap_or(0),
+    )
+}

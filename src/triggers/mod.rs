@@ -1,0 +1,4 @@
+//! Trigger algorithms, free of Python: each computes the next fire time from the
+//! previous one and the current time.
+
+pub mod cron;
