@@ -234,8 +234,8 @@ def utc_timestamp_to_datetime(timestamp: float | None) -> datetime | None:
 def timedelta_seconds(delta: timedelta) -> float:
     """Length of ``delta`` in seconds.
 
-    Kept distinct from :meth:`timedelta.total_seconds`, which rounds differently for
-    large values; interval triggers must agree with APScheduler to the last bit.
+    Evaluated with the same float expression as APScheduler rather than via
+    :meth:`timedelta.total_seconds`, so interval maths cannot drift by a rounding step.
     """
     return delta.days * 86400 + delta.seconds + delta.microseconds / 1000000.0
 

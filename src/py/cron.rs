@@ -6,9 +6,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
 
 use super::datetime::Bridge;
-use super::pyfuncs::{
-    convert_to_datetime, datetime_repr, draw_jitter_seconds, resolve_timezone, seconds_to_micros,
-};
+use super::pyfuncs::{convert_to_datetime, datetime_repr, draw_jitter_seconds, resolve_timezone};
+use crate::time::timestamp::seconds_to_micros;
 use crate::time::ZonedDateTime;
 use crate::triggers::cron::expressions::{Expr, RangeNames};
 use crate::triggers::cron::fields::{Field, FieldKind};

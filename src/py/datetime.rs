@@ -81,9 +81,23 @@ impl ForeignZone for PyTzInfo {
     }
 }
 
+/// The last tzinfo converted, as most programs use one zone throughout.
+static LAST_ZONE: Mutex<Option<(Py<PyAny>, Zone)>> = Mutex::new(None);
+
 /// The core zone for a Python tzinfo: chrono-tz for `ZoneInfo` keys it knows,
 /// a fixed offset for `datetime.timezone`, and the object itself otherwise.
 pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
+    if let Some((obj, zone)) = LAST_ZONE.lock().as_ref() {
+        if obj.as_ptr() == tz.as_ptr() {
+            return Ok(zone.clone());
+        }
+    }
+    let zone = compute_zone(tz)?;
+    *LAST_ZONE.lock() = Some((tz.clone().unbind(), zone.clone()));
+    Ok(zone)
+}
+
+fn compute_zone(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
     let py = tz.py();
     let ty = tz.get_type();
     if ty.is(ZONEINFO_TYPE.import(py, "zoneinfo", "ZoneInfo")?) {

@@ -1,7 +1,10 @@
 //! PyO3 bindings: the `apscheduler_rs._core` extension module. Thin wrappers;
 //! the logic lives in the Python-free modules of the crate.
 
+mod calendarinterval;
 mod cron;
+mod date;
+mod interval;
 mod datetime;
 mod errors;
 mod pyfuncs;
@@ -11,6 +14,9 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cron::PyCronTrigger>()?;
+    m.add_class::<interval::PyIntervalTrigger>()?;
+    m.add_class::<date::PyDateTrigger>()?;
+    m.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
     m.add_function(wrap_pyfunction!(cron::parse_cron_field, m)?)?;
     Ok(())
 }

@@ -7,13 +7,14 @@ use pyo3::intern;
 use pyo3::prelude::*;
 
 /// A module attribute, imported once per interpreter.
-macro_rules! cached {
+macro_rules! cached_attr {
     ($py:expr, $module:literal, $name:literal) => {{
         static CELL: pyo3::sync::PyOnceLock<pyo3::Py<pyo3::PyAny>> = pyo3::sync::PyOnceLock::new();
         CELL.import($py, $module, $name)
     }};
 }
 
+pub(crate) use cached_attr as cached;
 
 /// The time zone of a trigger, chosen as APScheduler does: the `timezone`
 /// argument, else the tzinfo of an aware start or end date, else the local zone.
@@ -24,6 +25,10 @@ pub fn resolve_timezone<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let astimezone = cached!(py, "apscheduler_rs.util", "astimezone")?;
     if let Some(tz) = timezone {
+        // A ZoneInfo is what `astimezone` would return anyway.
+        if tz.get_type().is(cached!(py, "zoneinfo", "ZoneInfo")?) {
+            return Ok(tz.clone());
+        }
         if tz.is_truthy()? {
             return astimezone.call1((tz,));
         }
@@ -80,53 +85,3 @@ pub fn draw_jitter_seconds(py: Python<'_>, jitter: Option<&Py<PyAny>>) -> PyResu
     Ok(Some(uniform.call1((0, jitter))?.extract()?))
 }
 
-/// `timedelta(seconds=s)` in microseconds, rounded the way CPython rounds it.
-pub fn seconds_to_micros(seconds: f64) -> i64 {
-    let whole = seconds.trunc();
-    let frac = seconds - whole;
-    let mut total = whole as i64 * 1_000_000;
-    if frac == 0.0 {
-        return total;
-    }
-    let scaled = frac * 1e6;
-    let scaled_whole = scaled.trunc();
-    let leftover = scaled - scaled_whole;
-    total += scaled_whole as i64;
-    let mut rounded = leftover.round();
-    if (rounded - leftover).abs() == 0.5 {
-        let odd = (total & 1) as f64;
-        rounded = 2.0 * ((leftover + odd) * 0.5).round() - odd;
-    }
-    total + rounded as i64
-}
-
-/// `datetime.fromtimestamp(ts)` rounding: seconds to microseconds, half to even.
-pub fn timestamp_to_micros(ts: f64) -> Option<i64> {
-    if !ts.is_finite() {
-        return None;
-    }
-    let mut whole = ts.trunc();
-    let mut frac = (ts - whole) * 1e6;
-    let rounded = frac.round();
-    frac = if (frac - rounded).abs() == 0.5 {
-        2.0 * (frac / 2.0).round()
-    } else {
-        rounded
-    };
-    if frac >= 1e6 {
-        frac -= 1e6;
-        whole += 1.0;
-    } else if frac < 0.0 {
-        frac += 1e6;
-        whole -= 1.0;
-    }
-    if whole.abs() > 1e14 {
-        return None;
-    }
-    Some(whole as i64 * 1_000_000 + frac as i64)
-}
-
-/// `dt.timestamp()` of an instant given in microseconds.
-pub fn micros_to_timestamp(micros: i64) -> f64 {
-    micros as f64 / 1e6
-}

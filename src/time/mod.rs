@@ -3,6 +3,7 @@
 //! compares, converts and adds; [`ZonedDateTime`] reproduces exactly that.
 
 pub mod civil;
+pub mod timestamp;
 pub mod zone;
 
 use std::cmp::Ordering;

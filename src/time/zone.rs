@@ -96,6 +96,11 @@ impl Zone {
             Zone::Named { tz, .. } => {
                 let off = offset_at_utc(tz, utc);
                 let wall = micros_to_naive(utc + off)?;
+                // Far from any transition (same offset a day earlier) there is
+                // no repeated wall time; skip the costlier local-time lookup.
+                if offset_at_utc(tz, utc - DAY) == off {
+                    return Ok((wall, false));
+                }
                 // The second occurrence of a repeated wall time has fold=1.
                 let fold = match tz.from_local_datetime(&wall) {
                     LocalResult::Ambiguous(a, b) => {
@@ -124,6 +129,12 @@ fn offset_at_utc(tz: &Tz, utc: i64) -> i64 {
 }
 
 fn named_utcoffset(tz: &Tz, wall: NaiveDateTime, fold: bool) -> i64 {
+    // Same offset a day either side: no transition near this wall time.
+    let as_utc = naive_to_micros(wall);
+    let before = offset_at_utc(tz, as_utc - DAY);
+    if before == offset_at_utc(tz, as_utc + DAY) {
+        return before;
+    }
     match tz.from_local_datetime(&wall) {
         LocalResult::Single(dt) => offset_secs(&dt),
         LocalResult::Ambiguous(a, b) => {
@@ -140,11 +151,10 @@ fn named_utcoffset(tz: &Tz, wall: NaiveDateTime, fold: bool) -> i64 {
             // transition, fold=1 takes the one after it. No zone has two
             // transitions within a day of each other, so a day either side
             // lands on each of them.
-            let as_utc = naive_to_micros(wall);
             if fold {
                 offset_at_utc(tz, as_utc + DAY)
             } else {
-                offset_at_utc(tz, as_utc - DAY)
+                before
             }
         }
     }

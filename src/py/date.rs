@@ -1,0 +1,91 @@
+//! `DateTriggerCore`: the Rust base of `apscheduler_rs.triggers.date.DateTrigger`.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+
+use super::datetime::Bridge;
+use super::pyfuncs::{cached, convert_to_datetime, datetime_repr, local_zone};
+use crate::triggers::date::DateTrigger;
+
+#[pyclass(subclass, module = "apscheduler_rs._core", name = "DateTriggerCore")]
+pub struct PyDateTrigger {
+    core: DateTrigger,
+    run_date: Py<PyAny>,
+}
+
+impl PyDateTrigger {
+    fn build(run_date: Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = run_date.py();
+        let tz = run_date.getattr(intern!(py, "tzinfo"))?;
+        let tz = if tz.is_none() { local_zone(py)? } else { tz };
+        let value = Bridge::new(&tz)?.convert(&run_date)?;
+        Ok(PyDateTrigger {
+            core: DateTrigger { run_date: value },
+            run_date: run_date.unbind(),
+        })
+    }
+}
+
+#[pymethods]
+impl PyDateTrigger {
+    #[new]
+    #[pyo3(signature = (run_date=None, timezone=None))]
+    fn new<'py>(
+        py: Python<'py>,
+        run_date: Option<Bound<'py, PyAny>>,
+        timezone: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        let astimezone = cached!(py, "apscheduler_rs.util", "astimezone")?;
+        let tz = astimezone.call1((timezone,))?;
+        let tz = if tz.is_truthy()? { tz } else { local_zone(py)? };
+        let run_date = match convert_to_datetime(py, run_date.as_ref(), &tz, "run_date")? {
+            Some(d) => d,
+            None => cached!(py, "datetime", "datetime")?.call_method1(intern!(py, "now"), (&tz,))?,
+        };
+        Self::build(run_date)
+    }
+
+    #[pyo3(signature = (previous_fire_time, now))]
+    fn get_next_fire_time(
+        &self,
+        py: Python<'_>,
+        previous_fire_time: Option<&Bound<'_, PyAny>>,
+        now: &Bound<'_, PyAny>,
+    ) -> Py<PyAny> {
+        let _ = now;
+        match previous_fire_time {
+            None => self.run_date.clone_ref(py),
+            Some(_) => py.None(),
+        }
+    }
+
+    /// The run date as the core sees it (instant in microseconds), for tests.
+    #[pyo3(name = "_run_date_micros")]
+    fn run_date_micros(&self) -> PyResult<i64> {
+        Ok(self.core.run_date.utc_micros()?)
+    }
+
+    #[pyo3(name = "_restore")]
+    fn restore(&mut self, run_date: Bound<'_, PyAny>) -> PyResult<()> {
+        *self = Self::build(run_date)?;
+        Ok(())
+    }
+
+    #[getter]
+    fn run_date(&self, py: Python<'_>) -> Py<PyAny> {
+        self.run_date.clone_ref(py)
+    }
+
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("date[{}]", datetime_repr(py, Some(&self.run_date))?))
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        Ok(format!(
+            "<{} (run_date='{}')>",
+            slf.get_type().name()?,
+            datetime_repr(py, Some(&slf.borrow().run_date))?
+        ))
+    }
+}
