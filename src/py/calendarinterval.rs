@@ -1,7 +1,7 @@
 //! `CalendarIntervalTriggerCore`: the Rust base of
 //! `apscheduler_rs.triggers.calendarinterval.CalendarIntervalTrigger`.
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+use chrono::{NaiveDate, NaiveTime, Timelike};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -11,7 +11,11 @@ use super::pyfuncs::{cached, draw_jitter_seconds, local_zone};
 use crate::time::timestamp::seconds_to_micros;
 use crate::triggers::calendarinterval::CalendarIntervalTrigger;
 
-#[pyclass(subclass, module = "apscheduler_rs._core", name = "CalendarIntervalTriggerCore")]
+#[pyclass(
+    subclass,
+    module = "apscheduler_rs._core",
+    name = "CalendarIntervalTriggerCore"
+)]
 pub struct PyCalendarIntervalTrigger {
     core: CalendarIntervalTrigger,
     bridge: Bridge,
@@ -41,7 +45,8 @@ impl PyCalendarIntervalTrigger {
     ) -> PyResult<Self> {
         let py = tz.py();
         // time(hour, minute, second, tzinfo=tz) validates as Python does.
-        let time_obj = cached!(py, "datetime", "time")?.call1((time[0], time[1], time[2], 0, tz))?;
+        let time_obj =
+            cached!(py, "datetime", "time")?.call1((time[0], time[1], time[2], 0, tz))?;
         let naive_time = NaiveTime::from_hms_opt(time[0] as u32, time[1] as u32, time[2] as u32)
             .ok_or_else(|| PyValueError::new_err("invalid time"))?;
         let bridge = Bridge::new(tz)?;
@@ -111,11 +116,15 @@ impl PyCalendarIntervalTrigger {
             jitter,
         )?;
         if years == 0 && months == 0 && weeks == 0 && days == 0 {
-            return Err(PyValueError::new_err("interval must be at least 1 day long"));
+            return Err(PyValueError::new_err(
+                "interval must be at least 1 day long",
+            ));
         }
         if let Some(end) = trigger.core.end_date {
             if trigger.core.start_date > end {
-                return Err(PyValueError::new_err("end_date cannot be earlier than start_date"));
+                return Err(PyValueError::new_err(
+                    "end_date cannot be earlier than start_date",
+                ));
             }
         }
         Ok(trigger)
@@ -210,10 +219,5 @@ impl PyCalendarIntervalTrigger {
     fn time_parts(&self) -> [u32; 3] {
         let t = self.core.time;
         [t.hour(), t.minute(), t.second()]
-    }
-
-    #[getter(_start_day)]
-    fn start_day(&self) -> u32 {
-        self.core.start_date.day()
     }
 }

@@ -2,11 +2,14 @@
 
 use std::cmp::Ordering;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
 
 use super::datetime::Bridge;
-use super::pyfuncs::{convert_to_datetime, datetime_repr, draw_jitter_seconds, resolve_timezone};
+use super::pyfuncs::{
+    cached, convert_to_datetime, datetime_repr, draw_jitter_seconds, resolve_timezone,
+};
 use crate::time::timestamp::seconds_to_micros;
 use crate::time::ZonedDateTime;
 use crate::triggers::cron::expressions::{Expr, RangeNames};
@@ -124,14 +127,40 @@ impl PyCronTrigger {
         expr: &str,
         timezone: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
         let [minute, hour, day, month, day_of_week] = CronTrigger::crontab_values(expr)?;
-        let kwargs = PyDict::new(cls.py());
-        kwargs.set_item("minute", minute)?;
-        kwargs.set_item("hour", hour)?;
-        kwargs.set_item("day", day)?;
-        kwargs.set_item("month", month)?;
-        kwargs.set_item("day_of_week", day_of_week)?;
-        kwargs.set_item("timezone", timezone)?;
+        // A class that keeps our constructor takes the fields positionally
+        // (no kwargs dict); any other gets keywords, as APScheduler passes them.
+        let core_new = py
+            .get_type::<PyCronTrigger>()
+            .getattr(intern!(py, "__new__"))?;
+        let object_init = cached!(py, "builtins", "object")?.getattr(intern!(py, "__init__"))?;
+        if cls.getattr(intern!(py, "__new__"))?.is(&core_new)
+            && cls.getattr(intern!(py, "__init__"))?.is(&object_init)
+        {
+            let none = py.None();
+            let args = (
+                &none,
+                month,
+                day,
+                &none,
+                day_of_week,
+                hour,
+                minute,
+                &none,
+                &none,
+                &none,
+                timezone,
+            );
+            return cls.call1(args);
+        }
+        let kwargs = PyDict::new(py);
+        kwargs.set_item(intern!(py, "minute"), minute)?;
+        kwargs.set_item(intern!(py, "hour"), hour)?;
+        kwargs.set_item(intern!(py, "day"), day)?;
+        kwargs.set_item(intern!(py, "month"), month)?;
+        kwargs.set_item(intern!(py, "day_of_week"), day_of_week)?;
+        kwargs.set_item(intern!(py, "timezone"), timezone)?;
         cls.call((), Some(&kwargs))
     }
 
@@ -217,7 +246,11 @@ impl PyCronTrigger {
     fn field_specs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let specs = PyList::empty(py);
         for field in &self.core.fields {
-            specs.append((field.kind.name(), field.is_default, expression_specs(py, field)?))?;
+            specs.append((
+                field.kind.name(),
+                field.is_default,
+                expression_specs(py, field)?,
+            ))?;
         }
         Ok(specs)
     }
@@ -297,7 +330,11 @@ fn expression_specs<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, 
 
 /// Parse one field's text as `CronTrigger` would, into expression tuples.
 #[pyfunction]
-pub fn parse_cron_field<'py>(py: Python<'py>, name: &str, text: &str) -> PyResult<Bound<'py, PyList>> {
+pub fn parse_cron_field<'py>(
+    py: Python<'py>,
+    name: &str,
+    text: &str,
+) -> PyResult<Bound<'py, PyList>> {
     let kind = FieldKind::from_name(name).ok_or_else(|| {
         pyo3::exceptions::PyValueError::new_err(format!("unknown cron field {name:?}"))
     })?;

@@ -40,7 +40,9 @@ impl PyDateTrigger {
         let tz = if tz.is_truthy()? { tz } else { local_zone(py)? };
         let run_date = match convert_to_datetime(py, run_date.as_ref(), &tz, "run_date")? {
             Some(d) => d,
-            None => cached!(py, "datetime", "datetime")?.call_method1(intern!(py, "now"), (&tz,))?,
+            None => {
+                cached!(py, "datetime", "datetime")?.call_method1(intern!(py, "now"), (&tz,))?
+            }
         };
         Self::build(run_date)
     }
@@ -77,7 +79,10 @@ impl PyDateTrigger {
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("date[{}]", datetime_repr(py, Some(&self.run_date))?))
+        Ok(format!(
+            "date[{}]",
+            datetime_repr(py, Some(&self.run_date))?
+        ))
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {

@@ -31,7 +31,11 @@ fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 pub fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     Ok(UTC
         .get_or_try_init(py, || -> PyResult<_> {
-            Ok(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind())
+            Ok(py
+                .import("datetime")?
+                .getattr("timezone")?
+                .getattr("utc")?
+                .unbind())
         })?
         .bind(py))
 }
@@ -49,7 +53,10 @@ pub fn timedelta_micros(td: &Bound<'_, PyAny>) -> PyResult<i64> {
 struct PyTzInfo(Py<PyAny>);
 
 impl PyTzInfo {
-    fn call<T>(&self, f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>) -> PyResult<T>) -> CoreResult<T> {
+    fn call<T>(
+        &self,
+        f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>) -> PyResult<T>,
+    ) -> CoreResult<T> {
         Python::attach(|py| f(py, self.0.bind(py))).map_err(foreign)
     }
 }
@@ -120,7 +127,8 @@ fn compute_zone(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
 /// Wall time and fold of a Python datetime.
 fn read_wall(dt: &Bound<'_, PyAny>) -> PyResult<(NaiveDateTime, bool)> {
     let py = dt.py();
-    let get = |name: &Bound<'_, pyo3::types::PyString>| -> PyResult<i64> { dt.getattr(name)?.extract() };
+    let get =
+        |name: &Bound<'_, pyo3::types::PyString>| -> PyResult<i64> { dt.getattr(name)?.extract() };
     let wall = make_naive(
         get(intern!(py, "year"))?,
         get(intern!(py, "month"))?,
@@ -174,7 +182,10 @@ struct Memo {
     last_output: Option<(Py<PyAny>, ZonedDateTime)>,
 }
 
-fn lookup(slot: &Option<(Py<PyAny>, ZonedDateTime)>, obj: &Bound<'_, PyAny>) -> Option<ZonedDateTime> {
+fn lookup(
+    slot: &Option<(Py<PyAny>, ZonedDateTime)>,
+    obj: &Bound<'_, PyAny>,
+) -> Option<ZonedDateTime> {
     match slot {
         Some((cached, value)) if cached.as_ptr() == obj.as_ptr() => Some(value.clone()),
         _ => None,
@@ -199,7 +210,8 @@ impl Bridge {
     pub fn to_core(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
         {
             let memo = self.memo.lock();
-            if let Some(v) = lookup(&memo.last_output, dt).or_else(|| lookup(&memo.last_input, dt)) {
+            if let Some(v) = lookup(&memo.last_output, dt).or_else(|| lookup(&memo.last_input, dt))
+            {
                 return Ok(v);
             }
         }

@@ -9,7 +9,11 @@ use super::pyfuncs::{cached, convert_to_datetime, datetime_repr, resolve_timezon
 use crate::triggers::cron::parser::py_repr;
 use crate::triggers::interval::IntervalTrigger;
 
-#[pyclass(subclass, module = "apscheduler_rs._core", name = "IntervalTriggerCore")]
+#[pyclass(
+    subclass,
+    module = "apscheduler_rs._core",
+    name = "IntervalTriggerCore"
+)]
 pub struct PyIntervalTrigger {
     core: IntervalTrigger,
     bridge: Bridge,
@@ -33,7 +37,9 @@ impl PyIntervalTrigger {
         let (start_obj, start_value) = bounds
             .start
             .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("start_date is required"))?;
-        let interval_length: f64 = interval.call_method0(intern!(py, "total_seconds"))?.extract()?;
+        let interval_length: f64 = interval
+            .call_method0(intern!(py, "total_seconds"))?
+            .extract()?;
         Ok(PyIntervalTrigger {
             core: IntervalTrigger {
                 interval_length,
@@ -86,11 +92,16 @@ impl PyIntervalTrigger {
         if timedelta_micros(&interval)? == 0 {
             interval = timedelta.call1((0, 1))?;
         }
-        let tz = resolve_timezone(py, timezone.as_ref(), &[start_date.as_ref(), end_date.as_ref()])?;
+        let tz = resolve_timezone(
+            py,
+            timezone.as_ref(),
+            &[start_date.as_ref(), end_date.as_ref()],
+        )?;
         let start = match start_date.filter(|s| s.is_truthy().unwrap_or(true)) {
             Some(s) => s,
             None => {
-                let now = cached!(py, "datetime", "datetime")?.call_method1(intern!(py, "now"), (&tz,))?;
+                let now = cached!(py, "datetime", "datetime")?
+                    .call_method1(intern!(py, "now"), (&tz,))?;
                 now.add(&interval)?
             }
         };
@@ -107,7 +118,9 @@ impl PyIntervalTrigger {
         previous_fire_time: Option<&Bound<'py, PyAny>>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let previous = previous_fire_time.map(|p| self.bridge.to_core(p)).transpose()?;
+        let previous = previous_fire_time
+            .map(|p| self.bridge.to_core(p))
+            .transpose()?;
         let now = self.bridge.to_core(now)?;
         let mut timestamp = self.core.next_timestamp(previous.as_ref(), &now)?;
         // APScheduler draws jitter whenever it is not None, even when it is 0.
@@ -180,7 +193,10 @@ impl PyIntervalTrigger {
         let this = slf.borrow();
         let mut options = vec![
             format!("interval={}", this.interval.bind(py).repr()?),
-            format!("start_date={}", py_repr(&datetime_repr(py, Some(&this.start_date))?)),
+            format!(
+                "start_date={}",
+                py_repr(&datetime_repr(py, Some(&this.start_date))?)
+            ),
         ];
         if this.end_date.is_some() {
             options.push(format!(

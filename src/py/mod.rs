@@ -4,9 +4,9 @@
 mod calendarinterval;
 mod cron;
 mod date;
-mod interval;
 mod datetime;
 mod errors;
+mod interval;
 mod pyfuncs;
 
 use pyo3::prelude::*;

@@ -76,7 +76,9 @@ pub fn datetime_repr(py: Python<'_>, value: Option<&Py<PyAny>>) -> PyResult<Stri
 
 /// A jitter in microseconds, or `None` when jitter is off (`None` or 0).
 pub fn draw_jitter_seconds(py: Python<'_>, jitter: Option<&Py<PyAny>>) -> PyResult<Option<f64>> {
-    let Some(jitter) = jitter else { return Ok(None) };
+    let Some(jitter) = jitter else {
+        return Ok(None);
+    };
     let jitter = jitter.bind(py);
     if !jitter.is_truthy()? {
         return Ok(None);
@@ -84,4 +86,3 @@ pub fn draw_jitter_seconds(py: Python<'_>, jitter: Option<&Py<PyAny>>) -> PyResu
     let uniform = cached!(py, "random", "uniform")?;
     Ok(Some(uniform.call1((0, jitter))?.extract()?))
 }
-

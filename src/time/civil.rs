@@ -6,26 +6,16 @@ use crate::error::{Error, Result};
 
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 
-/// Microseconds between 0001-01-01 and the Unix epoch, so that wall times can be
-/// turned into plain integers (as if they were UTC) and back.
-fn epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .expect("the epoch is a valid date")
-}
-
 /// A wall time read as if it were UTC, in microseconds since the Unix epoch.
 pub fn naive_to_micros(wall: NaiveDateTime) -> i64 {
-    (wall - epoch())
-        .num_microseconds()
-        .expect("years 1..=9999 fit in i64 microseconds")
+    wall.and_utc().timestamp_micros()
 }
 
 /// The inverse of [`naive_to_micros`]; fails as Python does outside years 1..=9999.
 pub fn micros_to_naive(micros: i64) -> Result<NaiveDateTime> {
-    let wall = epoch()
-        .checked_add_signed(chrono::Duration::microseconds(micros))
-        .ok_or_else(Error::overflow)?;
+    let wall = chrono::DateTime::from_timestamp_micros(micros)
+        .ok_or_else(Error::overflow)?
+        .naive_utc();
     if (1..=9999).contains(&wall.year()) {
         Ok(wall)
     } else {

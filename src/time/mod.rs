@@ -87,7 +87,8 @@ impl ZonedDateTime {
     }
 
     fn fold_sensitive(&self) -> Result<bool> {
-        Ok(self.zone.utcoffset(self.wall, !self.fold)? != self.zone.utcoffset(self.wall, self.fold)?)
+        Ok(self.zone.utcoffset(self.wall, !self.fold)?
+            != self.zone.utcoffset(self.wall, self.fold)?)
     }
 
     pub fn py_gt(&self, other: &ZonedDateTime) -> Result<bool> {

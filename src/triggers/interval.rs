@@ -16,7 +16,11 @@ pub struct IntervalTrigger {
 
 impl IntervalTrigger {
     /// The next fire timestamp before jitter.
-    pub fn next_timestamp(&self, previous: Option<&ZonedDateTime>, now: &ZonedDateTime) -> Result<f64> {
+    pub fn next_timestamp(
+        &self,
+        previous: Option<&ZonedDateTime>,
+        now: &ZonedDateTime,
+    ) -> Result<f64> {
         let start = micros_to_timestamp(self.start_date.utc_micros()?);
         Ok(match previous {
             Some(prev) => micros_to_timestamp(prev.utc_micros()?) + self.interval_length,

@@ -124,7 +124,11 @@ impl std::fmt::Display for Expr {
                 Ok(())
             }
             Expr::WeekdayPosition { position, weekday } => {
-                write!(f, "{} {}", POSITIONS[*position], WEEKDAYS[*weekday as usize])
+                write!(
+                    f,
+                    "{} {}",
+                    POSITIONS[*position], WEEKDAYS[*weekday as usize]
+                )
             }
             Expr::LastDayOfMonth => f.write_str("last"),
         }

@@ -4,6 +4,8 @@
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
+use smallvec::SmallVec;
+
 use super::expressions::Expr;
 use crate::time::civil::days_in_month;
 
@@ -106,10 +108,13 @@ impl FieldKind {
     }
 }
 
+/// Expressions of one field: nearly always one or two, kept inline.
+pub type Exprs = SmallVec<[Expr; 2]>;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
     pub kind: FieldKind,
-    pub exprs: Vec<Expr>,
+    pub exprs: Exprs,
     pub is_default: bool,
 }
 

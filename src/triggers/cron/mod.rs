@@ -8,7 +8,7 @@ pub mod parser;
 
 use crate::error::{Error, Result};
 use crate::time::civil::{make_naive, micro_of, naive_to_micros, MICROS_PER_SECOND};
-use crate::time::{ZonedDateTime, Zone};
+use crate::time::{Zone, ZonedDateTime};
 use fields::{Field, FieldKind};
 
 #[derive(Clone)]
@@ -201,10 +201,7 @@ fn naive_from_values(values: &[Option<i64>; 8]) -> Result<chrono::NaiveDateTime>
     let get = |k: FieldKind| values[k as usize];
     let required = |k: FieldKind| {
         get(k).ok_or_else(|| {
-            Error::Type(format!(
-                "function missing required argument '{}'",
-                k.name()
-            ))
+            Error::Type(format!("function missing required argument '{}'", k.name()))
         })
     };
     make_naive(

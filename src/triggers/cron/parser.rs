@@ -4,15 +4,14 @@
 //! extended to name the field.
 
 use super::expressions::{Expr, RangeNames, MONTHS, POSITIONS, WEEKDAYS};
-use super::fields::{Field, FieldKind};
+use super::fields::{Exprs, Field, FieldKind};
 use crate::error::{Error, Result};
 
 /// Parse a field's text (`str(value)` of what the user passed).
 pub fn parse_field(kind: FieldKind, text: &str, is_default: bool) -> Result<Field> {
     let exprs = split_list(text.trim())
-        .into_iter()
         .map(|part| parse_expression(kind, part))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Exprs>>()?;
     Ok(Field {
         kind,
         exprs,
@@ -21,21 +20,20 @@ pub fn parse_field(kind: FieldKind, text: &str, is_default: bool) -> Result<Fiel
 }
 
 /// Split on commas with any spaces around them (Python's `re.split(' *, *')`).
-fn split_list(text: &str) -> Vec<&str> {
-    let parts: Vec<&str> = text.split(',').collect();
-    let count = parts.len();
-    parts
-        .into_iter()
-        .enumerate()
-        .map(|(i, part)| {
-            let part = if i > 0 { part.trim_start_matches(' ') } else { part };
-            if i + 1 < count {
-                part.trim_end_matches(' ')
-            } else {
-                part
-            }
-        })
-        .collect()
+fn split_list(text: &str) -> impl Iterator<Item = &str> {
+    let last = text.matches(',').count();
+    text.split(',').enumerate().map(move |(i, part)| {
+        let part = if i > 0 {
+            part.trim_start_matches(' ')
+        } else {
+            part
+        };
+        if i < last {
+            part.trim_end_matches(' ')
+        } else {
+            part
+        }
+    })
 }
 
 fn parse_expression(kind: FieldKind, text: &str) -> Result<Expr> {
@@ -331,7 +329,10 @@ mod tests {
         );
         assert_eq!(field(FieldKind::Second, "*/5").unwrap().to_string(), "*/5");
         assert_eq!(field(FieldKind::Second, "07").unwrap().to_string(), "7");
-        assert_eq!(field(FieldKind::Minute, "5/15").unwrap().to_string(), "5/15");
+        assert_eq!(
+            field(FieldKind::Minute, "5/15").unwrap().to_string(),
+            "5/15"
+        );
     }
 
     #[test]

@@ -173,9 +173,7 @@ def _bare(cls: type, **attrs: object) -> AllExpression:
     return expr
 
 
-def expression_from_spec(
-    kind: str, a: int | None, b: int | None, c: int | None
-) -> AllExpression:
+def expression_from_spec(kind: str, a: int | None, b: int | None, c: int | None) -> AllExpression:
     """Build an expression object from the Rust parser's ``(kind, ...)`` tuple."""
     if kind == "all":
         return _bare(AllExpression, step=a)

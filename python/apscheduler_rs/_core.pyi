@@ -1,0 +1,146 @@
+"""Type stubs for the Rust extension module ``apscheduler_rs._core``.
+
+Users should import the public classes from ``apscheduler_rs.triggers.*``;
+these ``*Core`` bases hold the Rust state and the hot methods.
+"""
+
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+_Expr = tuple[str, int | None, int | None, int | None]
+
+def parse_cron_field(name: str, text: str) -> list[_Expr]: ...
+
+class CronTriggerCore:
+    def __init__(
+        self,
+        year: int | str | None = None,
+        month: int | str | None = None,
+        day: int | str | None = None,
+        week: int | str | None = None,
+        day_of_week: int | str | None = None,
+        hour: int | str | None = None,
+        minute: int | str | None = None,
+        second: int | str | None = None,
+        start_date: datetime | date | str | None = None,
+        end_date: datetime | date | str | None = None,
+        timezone: tzinfo | str | None = None,
+        jitter: float | None = None,
+    ) -> None: ...
+    @classmethod
+    def from_crontab(cls, expr: str, timezone: tzinfo | str | None = None) -> Any: ...
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None: ...
+    @property
+    def timezone(self) -> tzinfo: ...
+    @property
+    def start_date(self) -> datetime | None: ...
+    @property
+    def end_date(self) -> datetime | None: ...
+    jitter: float | None
+    def _restore(
+        self,
+        timezone: tzinfo,
+        start_date: datetime | None,
+        end_date: datetime | None,
+        fields: list[tuple[str, str, bool]],
+        jitter: float | None,
+    ) -> None: ...
+    def _field_specs(self) -> list[tuple[str, bool, list[_Expr]]]: ...
+
+class IntervalTriggerCore:
+    def __init__(
+        self,
+        weeks: float = 0,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+        start_date: datetime | date | str | None = None,
+        end_date: datetime | date | str | None = None,
+        timezone: tzinfo | str | None = None,
+        jitter: float | None = None,
+    ) -> None: ...
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None: ...
+    @property
+    def timezone(self) -> tzinfo: ...
+    @property
+    def interval(self) -> timedelta: ...
+    @property
+    def interval_length(self) -> float: ...
+    @property
+    def start_date(self) -> datetime: ...
+    @property
+    def end_date(self) -> datetime | None: ...
+    jitter: float | None
+    def _restore(
+        self,
+        timezone: tzinfo,
+        start_date: datetime,
+        end_date: datetime | None,
+        interval: timedelta,
+        jitter: float | None,
+    ) -> None: ...
+
+class DateTriggerCore:
+    def __init__(
+        self, run_date: datetime | date | str | None = None, timezone: tzinfo | str | None = None
+    ) -> None: ...
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None: ...
+    @property
+    def run_date(self) -> datetime: ...
+    def _restore(self, run_date: datetime) -> None: ...
+    def _run_date_micros(self) -> int: ...
+
+class CalendarIntervalTriggerCore:
+    def __init__(
+        self,
+        *,
+        years: int = 0,
+        months: int = 0,
+        weeks: int = 0,
+        days: int = 0,
+        hour: int = 0,
+        minute: int = 0,
+        second: int = 0,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        timezone: tzinfo | str | None = None,
+        jitter: float | None = None,
+    ) -> None: ...
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None: ...
+    @property
+    def timezone(self) -> tzinfo: ...
+    @property
+    def years(self) -> int: ...
+    @property
+    def months(self) -> int: ...
+    @property
+    def weeks(self) -> int: ...
+    @property
+    def days(self) -> int: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date | None: ...
+    jitter: float | None
+    @property
+    def _time(self) -> time: ...
+    @property
+    def _time_parts(self) -> list[int]: ...
+    def _restore(
+        self,
+        timezone: tzinfo,
+        interval: list[int],
+        time: list[int],
+        start_date: date,
+        end_date: date | None,
+        jitter: float | None,
+    ) -> None: ...
