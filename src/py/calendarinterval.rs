@@ -107,27 +107,16 @@ impl PyCalendarIntervalTrigger {
         };
         let end = asdate.call1((end_date,))?;
         let end = (!end.is_none()).then_some(end);
-        let trigger = Self::build(
+        // The interval and date-order checks are in the Python subclass's
+        // __init__: unpickling calls __new__ with no arguments at all.
+        Self::build(
             &tz,
             [years, months, weeks, days],
             [hour, minute, second],
             start,
             end,
             jitter,
-        )?;
-        if years == 0 && months == 0 && weeks == 0 && days == 0 {
-            return Err(PyValueError::new_err(
-                "interval must be at least 1 day long",
-            ));
-        }
-        if let Some(end) = trigger.core.end_date {
-            if trigger.core.start_date > end {
-                return Err(PyValueError::new_err(
-                    "end_date cannot be earlier than start_date",
-                ));
-            }
-        }
-        Ok(trigger)
+        )
     }
 
     #[pyo3(signature = (previous_fire_time, now))]

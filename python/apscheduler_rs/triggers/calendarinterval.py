@@ -21,6 +21,16 @@ class CalendarIntervalTrigger(CalendarIntervalTriggerCore, BaseTrigger):
 
     __slots__ = ()
 
+    def __init__(
+        self, *, years: int = 0, months: int = 0, weeks: int = 0, days: int = 0, **_: Any
+    ) -> None:
+        # The Rust __new__ has built the trigger; these checks stay out of it so
+        # that unpickling (which calls __new__ bare) works.
+        if years == months == weeks == days == 0:
+            raise ValueError("interval must be at least 1 day long")
+        if self.end_date and self.start_date > self.end_date:
+            raise ValueError("end_date cannot be earlier than start_date")
+
     def __getstate__(self) -> dict[str, Any]:
         return {
             "version": 1,

@@ -48,6 +48,9 @@ class BaseCombiningTrigger(BaseTrigger):
         self.jitter = state["jitter"]
         self.triggers = []
         for class_ref, trigger_state in state["triggers"]:
+            # State written by APScheduler names its own classes.
+            if class_ref.startswith("apscheduler."):
+                class_ref = "apscheduler_rs." + class_ref[len("apscheduler.") :]
             cls = ref_to_obj(class_ref)
             trigger = cls.__new__(cls)
             trigger.__setstate__(trigger_state)
