@@ -44,7 +44,7 @@ class CronTriggerCore:
         timezone: tzinfo,
         start_date: datetime | None,
         end_date: datetime | None,
-        fields: list[tuple[str, str, bool]],
+        fields: list[tuple[str, bool, list[_Expr]]],
         jitter: float | None,
     ) -> None: ...
     def _field_specs(self) -> list[tuple[str, bool, list[_Expr]]]: ...

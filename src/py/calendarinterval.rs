@@ -25,6 +25,17 @@ pub struct PyCalendarIntervalTrigger {
     time: Py<PyAny>,
 }
 
+/// A `date` (or `datetime`) as a core date; `None` for anything else, which
+/// APScheduler accepts at construction and fails on only when computing.
+fn as_date(value: &Bound<'_, PyAny>) -> PyResult<Option<NaiveDate>> {
+    let py = value.py();
+    if value.is_instance(cached!(py, "datetime", "date")?)? {
+        to_date(value).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 fn to_date(value: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
     let py = value.py();
     let year: i32 = value.getattr(intern!(py, "year"))?.extract()?;
@@ -59,8 +70,11 @@ impl PyCalendarIntervalTrigger {
                 days,
                 time: naive_time,
                 zone: bridge.zone.clone(),
-                start_date: to_date(&start_date)?,
-                end_date: end_date.as_ref().map(to_date).transpose()?,
+                start_date: as_date(&start_date)?.unwrap_or_default(),
+                end_date: match &end_date {
+                    Some(end) => as_date(end)?,
+                    None => None,
+                },
             },
             bridge,
             start_date: start_date.unbind(),
@@ -75,7 +89,7 @@ impl PyCalendarIntervalTrigger {
 impl PyCalendarIntervalTrigger {
     #[new]
     #[pyo3(signature = (
-        *, years=0, months=0, weeks=0, days=0, hour=0, minute=0, second=0,
+        *, years=0, months=0, weeks=0, days=0, hour=None, minute=None, second=None,
         start_date=None, end_date=None, timezone=None, jitter=None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -85,9 +99,9 @@ impl PyCalendarIntervalTrigger {
         months: i64,
         weeks: i64,
         days: i64,
-        hour: i64,
-        minute: i64,
-        second: i64,
+        hour: Option<Bound<'py, PyAny>>,
+        minute: Option<Bound<'py, PyAny>>,
+        second: Option<Bound<'py, PyAny>>,
         start_date: Option<Bound<'py, PyAny>>,
         end_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,
@@ -107,6 +121,20 @@ impl PyCalendarIntervalTrigger {
         };
         let end = asdate.call1((end_date,))?;
         let end = (!end.is_none()).then_some(end);
+        // time(hour, minute, second) checks these after the zone and dates, as
+        // APScheduler's constructor does.
+        let zero = 0i64.into_pyobject(py)?.into_any();
+        let time = cached!(py, "datetime", "time")?.call1((
+            hour.unwrap_or_else(|| zero.clone()),
+            minute.unwrap_or_else(|| zero.clone()),
+            second.unwrap_or(zero),
+        ))?;
+        let part = |name| -> PyResult<i64> { time.getattr(name)?.extract() };
+        let (hour, minute, second) = (
+            part(intern!(py, "hour"))?,
+            part(intern!(py, "minute"))?,
+            part(intern!(py, "second"))?,
+        );
         // The interval and date-order checks are in the Python subclass's
         // __init__: unpickling calls __new__ with no arguments at all.
         Self::build(
@@ -127,6 +155,20 @@ impl PyCalendarIntervalTrigger {
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = now;
+        // Non-date bounds: let Python raise exactly what APScheduler's
+        // `datetime.combine()` or `>` would.
+        let datetime = cached!(py, "datetime", "datetime")?;
+        if previous_fire_time.is_none() && as_date(self.start_date.bind(py))?.is_none() {
+            datetime.call_method1(
+                intern!(py, "combine"),
+                (self.start_date.bind(py), self.time.bind(py)),
+            )?;
+        }
+        if let Some(end) = &self.end_date {
+            if as_date(end.bind(py))?.is_none() {
+                self.start_date.bind(py).gt(end.bind(py))?;
+            }
+        }
         let previous = previous_fire_time.map(to_date).transpose()?;
         let Some(mut next) = self.core.next_fire_time(previous)? else {
             return Ok(py.None().into_bound(py));

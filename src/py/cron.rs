@@ -49,9 +49,26 @@ pub fn convert_bounds(
 
 fn text_of(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     match value {
-        Some(v) if !v.is_none() => Ok(Some(v.str()?.extract()?)),
+        Some(v) if !v.is_none() => field_text(&v.str()?.into_any()).map(Some),
         _ => Ok(None),
     }
+}
+
+/// A field's text for the parser. Python's `\d` and `int()` accept any Unicode
+/// decimal digit; the parser reads ASCII, so other digits are translated first.
+fn field_text(text: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = text.py();
+    let plain: String = text.extract()?;
+    if plain.is_ascii() {
+        return Ok(plain);
+    }
+    cached!(
+        py,
+        "apscheduler_rs.triggers.cron.expressions",
+        "ascii_digits"
+    )?
+    .call1((text,))?
+    .extract()
 }
 
 impl PyCronTrigger {
@@ -215,23 +232,32 @@ impl PyCronTrigger {
     }
 
     /// Restore from pickled state: the time zone, dates, jitter and each field as
-    /// `(name, text, is_default)`.
+    /// `(name, is_default, [(kind, a, b, c)])` (see `expressions.py`). Built from
+    /// the expressions' values, not their text, which can be ambiguous.
     #[pyo3(name = "_restore")]
     fn restore(
         &mut self,
         timezone: &Bound<'_, PyAny>,
         start_date: Option<Bound<'_, PyAny>>,
         end_date: Option<Bound<'_, PyAny>>,
-        fields: Vec<(String, String, bool)>,
+        fields: Vec<(String, bool, Vec<ExprSpec>)>,
         jitter: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let fields = fields
-            .iter()
-            .map(|(name, text, is_default)| {
-                let kind = FieldKind::from_name(name).ok_or_else(|| {
+            .into_iter()
+            .map(|(name, is_default, specs)| {
+                let kind = FieldKind::from_name(&name).ok_or_else(|| {
                     pyo3::exceptions::PyValueError::new_err(format!("unknown cron field {name:?}"))
                 })?;
-                Ok(parse_field(kind, text, *is_default)?)
+                let exprs = specs
+                    .into_iter()
+                    .map(expr_from_spec)
+                    .collect::<PyResult<_>>()?;
+                Ok(Field {
+                    kind,
+                    exprs,
+                    is_default,
+                })
             })
             .collect::<PyResult<Vec<_>>>()?;
         let start = start_date.filter(|v| !v.is_none());
@@ -296,6 +322,34 @@ impl PyCronTrigger {
     }
 }
 
+type ExprSpec = (String, Option<i64>, Option<i64>, Option<i64>);
+
+fn expr_from_spec((kind, a, b, c): ExprSpec) -> PyResult<Expr> {
+    let bad = || pyo3::exceptions::PyValueError::new_err(format!("bad cron expression {kind:?}"));
+    let range = |names| -> PyResult<Expr> {
+        Ok(Expr::Range {
+            first: a.ok_or_else(bad)?,
+            last: b,
+            step: c,
+            names,
+        })
+    };
+    match kind.as_str() {
+        "all" => Ok(Expr::All { step: a }),
+        "range" => range(RangeNames::Numbers),
+        "month" => range(RangeNames::Months),
+        "weekday" => range(RangeNames::Weekdays),
+        "position" => Ok(Expr::WeekdayPosition {
+            position: usize::try_from(a.ok_or_else(bad)?)
+                .map_err(|_| bad())?
+                .min(5),
+            weekday: u32::try_from(b.ok_or_else(bad)?).map_err(|_| bad())?.min(6),
+        }),
+        "last" => Ok(Expr::LastDayOfMonth),
+        _ => Err(bad()),
+    }
+}
+
 /// A field's expressions as `(kind, a, b, c)` tuples (see `expressions.py`).
 fn expression_specs<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyList>> {
     let specs = PyList::empty(py);
@@ -333,10 +387,11 @@ fn expression_specs<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, 
 pub fn parse_cron_field<'py>(
     py: Python<'py>,
     name: &str,
-    text: &str,
+    text: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
+    let text = field_text(text)?;
     let kind = FieldKind::from_name(name).ok_or_else(|| {
         pyo3::exceptions::PyValueError::new_err(format!("unknown cron field {name:?}"))
     })?;
-    expression_specs(py, &parse_field(kind, text, false)?)
+    expression_specs(py, &parse_field(kind, &text, false)?)
 }

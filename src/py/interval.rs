@@ -18,6 +18,9 @@ pub struct PyIntervalTrigger {
     core: IntervalTrigger,
     bridge: Bridge,
     interval: Py<PyAny>,
+    /// As APScheduler has it: `total_seconds()`, or the int 1 for an all-zero
+    /// interval given to the constructor.
+    interval_length: Py<PyAny>,
     start_date: Py<PyAny>,
     end_date: Option<Py<PyAny>>,
     jitter: Option<Py<PyAny>>,
@@ -37,18 +40,18 @@ impl PyIntervalTrigger {
         let (start_obj, start_value) = bounds
             .start
             .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("start_date is required"))?;
-        let interval_length: f64 = interval
-            .call_method0(intern!(py, "total_seconds"))?
-            .extract()?;
+        let length_obj = interval.call_method0(intern!(py, "total_seconds"))?;
+        let interval_length: f64 = length_obj.extract()?;
         Ok(PyIntervalTrigger {
-            core: IntervalTrigger {
+            core: IntervalTrigger::new(
                 interval_length,
-                zone: bridge.zone.clone(),
-                start_date: start_value,
-                end_date: bounds.end.as_ref().map(|(_, v)| v.clone()),
-            },
+                bridge.zone.clone(),
+                start_value,
+                bounds.end.as_ref().map(|(_, v)| v.clone()),
+            )?,
             bridge,
             interval: interval.clone().unbind(),
+            interval_length: length_obj.unbind(),
             start_date: start_obj,
             end_date: bounds.end.map(|(o, _)| o),
             jitter: jitter.filter(|j| !j.is_none()).map(Bound::unbind),
@@ -80,7 +83,7 @@ impl PyIntervalTrigger {
         // Omitted components are 0 (an explicit None is taken as 0 too).
         let zero = 0i64.into_pyobject(py)?.into_any();
         let part = |v: Option<Bound<'py, PyAny>>| v.unwrap_or_else(|| zero.clone());
-        let mut interval = timedelta.call1((
+        let interval = timedelta.call1((
             part(days),
             part(seconds),
             0,
@@ -89,9 +92,12 @@ impl PyIntervalTrigger {
             part(hours),
             part(weeks),
         ))?;
-        if timedelta_micros(&interval)? == 0 {
-            interval = timedelta.call1((0, 1))?;
-        }
+        let zero = timedelta_micros(&interval)? == 0;
+        let interval = if zero {
+            timedelta.call1((0, 1))?
+        } else {
+            interval
+        };
         let tz = resolve_timezone(
             py,
             timezone.as_ref(),
@@ -108,7 +114,11 @@ impl PyIntervalTrigger {
         let start = convert_to_datetime(py, Some(&start), &tz, "start_date")?
             .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("start_date is required"))?;
         let end = convert_to_datetime(py, end_date.as_ref(), &tz, "end_date")?;
-        Self::build(&tz, &interval, start, end, jitter)
+        let mut trigger = Self::build(&tz, &interval, start, end, jitter)?;
+        if zero {
+            trigger.interval_length = 1i64.into_pyobject(py)?.into_any().unbind();
+        }
+        Ok(trigger)
     }
 
     #[pyo3(signature = (previous_fire_time, now))]
@@ -160,8 +170,8 @@ impl PyIntervalTrigger {
     }
 
     #[getter]
-    fn interval_length(&self) -> f64 {
-        self.core.interval_length
+    fn interval_length(&self, py: Python<'_>) -> Py<PyAny> {
+        self.interval_length.clone_ref(py)
     }
 
     #[getter]

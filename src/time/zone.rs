@@ -2,7 +2,6 @@
 //! compute ourselves (a Python tzinfo), behind one type with Python's semantics
 //! for `utcoffset(wall, fold)` and `fromutc(utc)` (PEP 495).
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use chrono::offset::LocalResult;
@@ -120,25 +119,20 @@ fn offset_secs<T: TimeZone>(dt: &chrono::DateTime<T>) -> i64 {
     i64::from(dt.offset().fix().local_minus_utc()) * MICROS_PER_SECOND
 }
 
-/// A stretch of UTC time `[start, end)` (microseconds) over which a zone keeps
-/// one offset. Successive lookups mostly fall in the same stretch (a DST
-/// period), so the last one found is kept per thread.
-#[derive(Clone, Copy)]
-struct Span {
-    tz: Tz,
-    start: i64,
-    end: i64,
-    offset: i64,
-}
-
-thread_local! {
-    static LAST_SPAN: Cell<Option<Span>> = const { Cell::new(None) };
+/// A zone's offset changes between 1900 and the horizon, found once per zone
+/// by probing chrono-tz week by week and bisecting each week where the offset
+/// changes (transitions less than a week apart are not resolved; no zone has
+/// had such pairs since 1900). Lookups are then a binary search.
+struct Transitions {
+    /// UTC seconds at which each offset starts, ascending; `offsets[i]` holds
+    /// from `starts[i]` up to `starts[i + 1]`.
+    starts: Vec<i64>,
+    offsets: Vec<i64>,
 }
 
 const WEEK_SECS: i64 = 7 * 86_400;
-/// How far a span search looks each way; a span is never assumed to reach
-/// beyond the last instant actually probed.
-const SPAN_SEARCH_WEEKS: i64 = 60;
+const TABLE_FIRST_SEC: i64 = -2_208_988_800; // 1900-01-01
+const TABLE_END_SEC: i64 = 2_556_143_999 + 86_400 * 366; // into 2052
 
 /// chrono-tz's offset (seconds) at a UTC second.
 fn raw_offset(tz: &Tz, secs: i64) -> i64 {
@@ -152,55 +146,80 @@ fn raw_offset(tz: &Tz, secs: i64) -> i64 {
     }
 }
 
-/// The first second at or after `known` whose offset differs from `offset`,
-/// probing week by week in `direction` (+1 or -1) and bisecting the week in
-/// which it changes. Transitions less than a week apart are not resolved.
-fn span_edge(tz: &Tz, known: i64, offset: i64, direction: i64) -> i64 {
-    let mut inside = known;
-    for _ in 0..SPAN_SEARCH_WEEKS {
-        let probe = inside + direction * WEEK_SECS;
-        if raw_offset(tz, probe) != offset {
-            let mut outside = probe;
-            while (outside - inside).abs() > 1 {
-                let mid = inside + (outside - inside) / 2;
-                if raw_offset(tz, mid) == offset {
-                    inside = mid;
-                } else {
-                    outside = mid;
+impl Transitions {
+    fn build(tz: &Tz) -> Transitions {
+        let mut starts = vec![TABLE_FIRST_SEC];
+        let mut offsets = vec![raw_offset(tz, TABLE_FIRST_SEC)];
+        let mut inside = TABLE_FIRST_SEC;
+        while inside < TABLE_END_SEC {
+            let current = *offsets.last().unwrap_or(&0);
+            let probe = inside + WEEK_SECS;
+            let probed = raw_offset(tz, probe);
+            if probed != current {
+                let mut outside = probe;
+                while outside - inside > 1 {
+                    let mid = inside + (outside - inside) / 2;
+                    if raw_offset(tz, mid) == current {
+                        inside = mid;
+                    } else {
+                        outside = mid;
+                    }
                 }
+                starts.push(outside);
+                offsets.push(raw_offset(tz, outside));
             }
-            return if direction > 0 { outside } else { inside };
+            inside = probe;
         }
-        inside = probe;
+        Transitions { starts, offsets }
     }
-    // No change found: the span ends at the last probe (exclusive going forward).
-    inside
+
+    fn offset_at(&self, secs: i64) -> Option<i64> {
+        if !(TABLE_FIRST_SEC..TABLE_END_SEC).contains(&secs) {
+            return None;
+        }
+        let idx = self.starts.partition_point(|&start| start <= secs);
+        idx.checked_sub(1).map(|i| self.offsets[i])
+    }
 }
 
-fn find_span(tz: &Tz, utc: i64) -> Span {
-    let secs = utc.div_euclid(MICROS_PER_SECOND);
-    let offset = raw_offset(tz, secs);
-    let start = span_edge(tz, secs, offset, -1);
-    let end = span_edge(tz, secs, offset, 1);
-    Span {
-        tz: *tz,
-        start: start * MICROS_PER_SECOND,
-        end: end * MICROS_PER_SECOND,
-        offset: offset * MICROS_PER_SECOND,
+static TABLES: parking_lot::RwLock<Vec<(Tz, Arc<Transitions>)>> =
+    parking_lot::RwLock::new(Vec::new());
+
+thread_local! {
+    /// The table used last on this thread: nearly every lookup is for it.
+    static LAST_TABLE: std::cell::RefCell<Option<(Tz, Arc<Transitions>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn transitions(tz: &Tz) -> Arc<Transitions> {
+    if let Some(found) = LAST_TABLE.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(t, _)| t == tz)
+            .map(|(_, table)| Arc::clone(table))
+    }) {
+        return found;
     }
+    let cached = TABLES
+        .read()
+        .iter()
+        .find(|(t, _)| t == tz)
+        .map(|(_, table)| Arc::clone(table));
+    let table = cached.unwrap_or_else(|| {
+        let table = Arc::new(Transitions::build(tz));
+        TABLES.write().push((*tz, Arc::clone(&table)));
+        table
+    });
+    LAST_TABLE.with(|last| *last.borrow_mut() = Some((*tz, Arc::clone(&table))));
+    table
 }
 
 fn offset_at_utc(tz: &Tz, utc: i64) -> i64 {
-    LAST_SPAN.with(|last| {
-        if let Some(span) = last.get() {
-            if span.tz == *tz && span.start <= utc && utc < span.end {
-                return span.offset;
-            }
-        }
-        let span = find_span(tz, utc);
-        last.set(Some(span));
-        span.offset
-    })
+    let secs = utc.div_euclid(MICROS_PER_SECOND);
+    let offset = transitions(tz)
+        .offset_at(secs)
+        .unwrap_or_else(|| raw_offset(tz, secs));
+    offset * MICROS_PER_SECOND
 }
 
 fn named_utcoffset(tz: &Tz, wall: NaiveDateTime, fold: bool) -> i64 {
@@ -275,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn span_cache_agrees_with_chrono_tz() {
+    fn transition_table_agrees_with_chrono_tz() {
         for tz in [
             chrono_tz::Europe::Helsinki,
             chrono_tz::America::New_York,

@@ -1,6 +1,8 @@
 //! The interval trigger: fixed steps of real (UTC) time from a start date,
 //! computed on float timestamps exactly as APScheduler 3 computes them.
 
+use chrono::Datelike;
+
 use crate::error::{Error, Result};
 use crate::time::timestamp::{micros_to_timestamp, timestamp_to_micros};
 use crate::time::{Zone, ZonedDateTime};
@@ -12,16 +14,40 @@ pub struct IntervalTrigger {
     pub zone: Zone,
     pub start_date: ZonedDateTime,
     pub end_date: Option<ZonedDateTime>,
+    /// `start_date.timestamp()` and `end_date.timestamp()`, computed once.
+    start_timestamp: f64,
+    end_timestamp: Option<f64>,
 }
 
 impl IntervalTrigger {
+    pub fn new(
+        interval_length: f64,
+        zone: Zone,
+        start_date: ZonedDateTime,
+        end_date: Option<ZonedDateTime>,
+    ) -> Result<Self> {
+        let start_timestamp = micros_to_timestamp(start_date.utc_micros()?);
+        let end_timestamp = match &end_date {
+            Some(end) => Some(micros_to_timestamp(end.utc_micros()?)),
+            None => None,
+        };
+        Ok(IntervalTrigger {
+            interval_length,
+            zone,
+            start_date,
+            end_date,
+            start_timestamp,
+            end_timestamp,
+        })
+    }
+
     /// The next fire timestamp before jitter.
     pub fn next_timestamp(
         &self,
         previous: Option<&ZonedDateTime>,
         now: &ZonedDateTime,
     ) -> Result<f64> {
-        let start = micros_to_timestamp(self.start_date.utc_micros()?);
+        let start = self.start_timestamp;
         Ok(match previous {
             Some(prev) => micros_to_timestamp(prev.utc_micros()?) + self.interval_length,
             None if self.start_date.py_gt(now)? => start,
@@ -34,12 +60,18 @@ impl IntervalTrigger {
 
     /// The fire time for a timestamp, or `None` past the end date.
     pub fn fire_time(&self, timestamp: f64) -> Result<Option<ZonedDateTime>> {
-        if let Some(end) = &self.end_date {
-            if timestamp > micros_to_timestamp(end.utc_micros()?) {
-                return Ok(None);
-            }
+        if matches!(self.end_timestamp, Some(end) if timestamp > end) {
+            return Ok(None);
         }
         let micros = timestamp_to_micros(timestamp).ok_or_else(Error::overflow)?;
+        // `datetime.fromtimestamp` names the UTC year it cannot represent.
+        match chrono::DateTime::from_timestamp_micros(micros).map(|d| d.year()) {
+            Some(year) if !(1..=9999).contains(&year) => {
+                return Err(Error::value(format!("year {year} is out of range")))
+            }
+            None => return Err(Error::overflow()),
+            _ => {}
+        }
         ZonedDateTime::from_utc(micros, &self.zone).map(Some)
     }
 }

@@ -13,13 +13,12 @@ import apscheduler.triggers.combining as ref_combining
 import apscheduler.triggers.cron as ref_cron
 import apscheduler.triggers.date as ref_date
 import apscheduler.triggers.interval as ref_interval
-import pytest
-
 import apscheduler_rs.triggers.calendarinterval as rs_calendarinterval
 import apscheduler_rs.triggers.combining as rs_combining
 import apscheduler_rs.triggers.cron as rs_cron
 import apscheduler_rs.triggers.date as rs_date
 import apscheduler_rs.triggers.interval as rs_interval
+import pytest
 from apscheduler_rs._pickle_compat import CompatUnpickler, loads
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -42,17 +41,27 @@ def build(modules, name):
             month="6-8,11-12", day="3rd fri", hour="0-3", timezone=HELSINKI
         ),
         "cron-names": lambda: cron.CronTrigger(
-            day_of_week="mon-fri", month="jan-mar", hour="8, 12", minute=30,
-            start_date="2026-01-01", end_date="2027-12-31", timezone="America/New_York",
+            day_of_week="mon-fri",
+            month="jan-mar",
+            hour="8, 12",
+            minute=30,
+            start_date="2026-01-01",
+            end_date="2027-12-31",
+            timezone="America/New_York",
             jitter=5,
         ),
-        "cron-last": lambda: cron.CronTrigger(day="last", hour=2, minute="*/15", timezone=HELSINKI),
-        "crontab": lambda: cron.CronTrigger.from_crontab("*/5 8-17 * * mon-fri", timezone=HELSINKI),
+        "cron-last": lambda: cron.CronTrigger(
+            day="last", hour=2, minute="*/15", timezone=HELSINKI
+        ),
+        "crontab": lambda: cron.CronTrigger.from_crontab(
+            "*/5 8-17 * * mon-fri", timezone=HELSINKI
+        ),
         "interval": lambda: interval.IntervalTrigger(
             hours=2, minutes=30, start_date="2026-03-01 09:00:00", timezone=HELSINKI
         ),
         "interval-fixed": lambda: interval.IntervalTrigger(
-            seconds=90, start_date=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+            seconds=90,
+            start_date=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5))),
             end_date=datetime(2026, 12, 31, tzinfo=timezone(timedelta(hours=5))),
         ),
         "date": lambda: date_mod.DateTrigger("2026-04-01 12:00:00", timezone=HELSINKI),
@@ -71,8 +80,17 @@ def build(modules, name):
 
 RS = (rs_cron, rs_interval, rs_date, rs_calendarinterval, rs_combining)
 REF = (ref_cron, ref_interval, ref_date, ref_calendarinterval, ref_combining)
-NAMES = ["cron", "cron-names", "cron-last", "crontab", "interval", "interval-fixed", "date",
-         "calendar", "or"]
+NAMES = [
+    "cron",
+    "cron-names",
+    "cron-last",
+    "crontab",
+    "interval",
+    "interval-fixed",
+    "date",
+    "calendar",
+    "or",
+]
 
 
 def fire_times(trigger, count=8):
@@ -88,8 +106,9 @@ def fire_times(trigger, count=8):
 def comparable_state(trigger):
     state = trigger.__getstate__()
     if "fields" in state:
-        state["fields"] = [(f.__class__.__name__, f.name, str(f), f.is_default)
-                           for f in state["fields"]]
+        state["fields"] = [
+            (f.__class__.__name__, f.name, str(f), f.is_default) for f in state["fields"]
+        ]
     if "triggers" in state:
         state["triggers"] = [ref.split(":")[1] for ref, _ in state["triggers"]]
     return state

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// Parse a field's text (`str(value)` of what the user passed).
 pub fn parse_field(kind: FieldKind, text: &str, is_default: bool) -> Result<Field> {
-    let exprs = split_list(text.trim())
+    let exprs = split_list(text.trim_matches(is_py_space))
         .map(|part| parse_expression(kind, part))
         .collect::<Result<Exprs>>()?;
     Ok(Field {
@@ -69,6 +69,12 @@ fn parse_expression(kind: FieldKind, text: &str) -> Result<Expr> {
             Ok(expr)
         }
     }
+}
+
+/// Python's `str.isspace()`: Unicode whitespace plus the ASCII separators
+/// U+001C..U+001F.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// `$` in Python's `re` also matches before one trailing newline.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apscheduler_rs._core import CronTriggerCore
 from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.cron.expressions import expression_to_spec
 from apscheduler_rs.triggers.cron.fields import FIELDS_MAP, BaseField, field_from_spec
 from apscheduler_rs.util import astimezone
 
@@ -65,6 +66,9 @@ class CronTrigger(CronTriggerCore, BaseTrigger):
             astimezone(state["timezone"]),
             state["start_date"],
             state["end_date"],
-            [(field.name, str(field), field.is_default) for field in state["fields"]],
+            [
+                (field.name, field.is_default, [expression_to_spec(e) for e in field.expressions])
+                for field in state["fields"]
+            ],
             state.get("jitter"),
         )

@@ -166,6 +166,17 @@ class LastDayOfMonthExpression(AllExpression):
         return f"{self.__class__.__name__}()"
 
 
+def ascii_digits(text: str) -> str:
+    """Replace every Unicode decimal digit with its ASCII twin: APScheduler's
+    expressions accept them (``\\d`` and ``int()`` do), the Rust parser reads ASCII."""
+    import unicodedata
+
+    return "".join(
+        str(unicodedata.decimal(char)) if unicodedata.category(char) == "Nd" else char
+        for char in text
+    )
+
+
 def _bare(cls: type, **attrs: object) -> AllExpression:
     # Fill in an instance without re-validating: the values come from the parser.
     expr = cls.__new__(cls)
@@ -187,3 +198,21 @@ def expression_from_spec(kind: str, a: int | None, b: int | None, c: int | None)
         "weekday": WeekdayRangeExpression,
     }[kind]
     return _bare(cls, step=c, first=a, last=b)
+
+
+def expression_to_spec(expr: AllExpression) -> tuple[str, int | None, int | None, int | None]:
+    """The Rust core's ``(kind, ...)`` tuple for an expression object (ours or one
+    unpickled from APScheduler, which has the same attributes)."""
+    name = type(expr).__name__
+    if name == "WeekdayPositionExpression":
+        return ("position", expr.option_num, expr.weekday, None)  # type: ignore[attr-defined]
+    if name == "LastDayOfMonthExpression":
+        return ("last", None, None, None)
+    kind = {
+        "MonthRangeExpression": "month",
+        "WeekdayRangeExpression": "weekday",
+        "RangeExpression": "range",
+    }.get(name)
+    if kind is None:
+        return ("all", expr.step, None, None)
+    return (kind, expr.first, expr.last, expr.step)  # type: ignore[attr-defined]
