@@ -27,10 +27,11 @@ import platform
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from time import perf_counter_ns
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -444,7 +445,7 @@ def verify(workload: Workload) -> None:
     actual = workload.check(OURS)
     if expected != actual:
         if isinstance(expected, list) and isinstance(actual, list):
-            for i, (e, a) in enumerate(zip(expected, actual)):
+            for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
                 if e != a:
                     raise AssertionError(f"{workload.name}: item {i}: {e!r} != {a!r}")
         raise AssertionError(f"{workload.name}: {expected!r} != {actual!r}")

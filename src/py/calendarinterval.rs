@@ -165,8 +165,20 @@ impl PyCalendarIntervalTrigger {
             )?;
         }
         if let Some(end) = &self.end_date {
-            if as_date(end.bind(py))?.is_none() {
-                self.start_date.bind(py).gt(end.bind(py))?;
+            let end = end.bind(py);
+            let end_is_datetime = end.is_instance(datetime)?;
+            if as_date(end)?.is_none() {
+                self.start_date.bind(py).gt(end)?;
+            } else if previous_fire_time.is_some() {
+                // Later dates are plain dates, which Python will not order
+                // against a datetime.
+                if end_is_datetime {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "can't compare datetime.datetime to datetime.date",
+                    ));
+                }
+            } else if self.start_date.bind(py).is_instance(datetime)? != end_is_datetime {
+                self.start_date.bind(py).gt(end)?;
             }
         }
         let previous = previous_fire_time.map(to_date).transpose()?;

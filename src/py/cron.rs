@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 use super::datetime::Bridge;
 use super::pyfuncs::{
@@ -47,28 +47,58 @@ pub fn convert_bounds(
     })
 }
 
-fn text_of(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+/// A field value as text: `str(value)`, with non-ASCII digits made ASCII.
+fn text_of<'py>(value: Option<&Bound<'py, PyAny>>) -> PyResult<Option<Bound<'py, PyString>>> {
     match value {
-        Some(v) if !v.is_none() => field_text(&v.str()?.into_any()).map(Some),
+        Some(v) if !v.is_none() => {
+            let text = match v.cast::<PyString>() {
+                Ok(s) => s.clone(),
+                Err(_) => v.str()?,
+            };
+            field_text(text).map(Some)
+        }
         _ => Ok(None),
     }
 }
 
 /// A field's text for the parser. Python's `\d` and `int()` accept any Unicode
 /// decimal digit; the parser reads ASCII, so other digits are translated first.
-fn field_text(text: &Bound<'_, PyAny>) -> PyResult<String> {
-    let py = text.py();
-    let plain: String = text.extract()?;
-    if plain.is_ascii() {
-        return Ok(plain);
+fn field_text(text: Bound<'_, PyString>) -> PyResult<Bound<'_, PyString>> {
+    if text.to_str()?.is_ascii() {
+        return Ok(text);
     }
-    cached!(
+    let py = text.py();
+    Ok(cached!(
         py,
         "apscheduler_rs.triggers.cron.expressions",
         "ascii_digits"
     )?
     .call1((text,))?
-    .extract()
+    .cast_into::<PyString>()?)
+}
+
+/// The last class seen to keep our constructor (no `__new__`/`__init__` of its
+/// own): such a class takes the fields positionally, with no kwargs dict; any
+/// other gets keywords, as APScheduler passes them.
+static PLAIN_CLASS: parking_lot::Mutex<Option<Py<PyType>>> = parking_lot::Mutex::new(None);
+
+fn keeps_core_constructor(cls: &Bound<'_, PyType>) -> PyResult<bool> {
+    if let Some(known) = PLAIN_CLASS.lock().as_ref() {
+        if known.as_ptr() == cls.as_ptr() {
+            return Ok(true);
+        }
+    }
+    let py = cls.py();
+    let core_new = py
+        .get_type::<PyCronTrigger>()
+        .getattr(intern!(py, "__new__"))?;
+    let object_init = cached!(py, "builtins", "object")?.getattr(intern!(py, "__init__"))?;
+    let plain = cls.getattr(intern!(py, "__new__"))?.is(&core_new)
+        && cls.getattr(intern!(py, "__init__"))?.is(&object_init);
+    if plain {
+        *PLAIN_CLASS.lock() = Some(cls.clone().unbind());
+    }
+    Ok(plain)
 }
 
 impl PyCronTrigger {
@@ -127,11 +157,13 @@ impl PyCronTrigger {
         let tz = resolve_timezone(py, timezone, &[start_date, end_date])?;
         let start = convert_to_datetime(py, start_date, &tz, "start_date")?;
         let end = convert_to_datetime(py, end_date, &tz, "end_date")?;
-        let texts = [year, month, day, week, day_of_week, hour, minute, second]
-            .map(text_of)
-            .into_iter()
-            .collect::<PyResult<Vec<_>>>()?;
-        let values: [Option<&str>; 8] = std::array::from_fn(|i| texts[i].as_deref());
+        let texts = [year, month, day, week, day_of_week, hour, minute, second].map(text_of);
+        let mut values: [Option<&str>; 8] = [None; 8];
+        for (slot, text) in values.iter_mut().zip(&texts) {
+            if let Some(text) = text.as_ref().map_err(|e| e.clone_ref(py))? {
+                *slot = Some(text.to_str()?);
+            }
+        }
         let fields = CronTrigger::compile_fields(&values)?;
         Self::build(&tz, start, end, fields, jitter)
     }
@@ -146,15 +178,7 @@ impl PyCronTrigger {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = cls.py();
         let [minute, hour, day, month, day_of_week] = CronTrigger::crontab_values(expr)?;
-        // A class that keeps our constructor takes the fields positionally
-        // (no kwargs dict); any other gets keywords, as APScheduler passes them.
-        let core_new = py
-            .get_type::<PyCronTrigger>()
-            .getattr(intern!(py, "__new__"))?;
-        let object_init = cached!(py, "builtins", "object")?.getattr(intern!(py, "__init__"))?;
-        if cls.getattr(intern!(py, "__new__"))?.is(&core_new)
-            && cls.getattr(intern!(py, "__init__"))?.is(&object_init)
-        {
+        if keeps_core_constructor(cls)? {
             let none = py.None();
             let args = (
                 &none,
@@ -188,10 +212,7 @@ impl PyCronTrigger {
         previous_fire_time: Option<&Bound<'py, PyAny>>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let previous = previous_fire_time
-            .map(|p| self.bridge.to_core(p))
-            .transpose()?;
-        let now = self.bridge.to_core(now)?;
+        let (previous, now) = self.bridge.inputs(previous_fire_time, now)?;
         let Some(mut next) = self.core.next_fire_time(previous.as_ref(), &now)? else {
             return Ok(py.None().into_bound(py));
         };
@@ -389,9 +410,10 @@ pub fn parse_cron_field<'py>(
     name: &str,
     text: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let text = field_text(text)?;
+    let text = field_text(text.str()?)?;
+    let text = text.to_str()?;
     let kind = FieldKind::from_name(name).ok_or_else(|| {
         pyo3::exceptions::PyValueError::new_err(format!("unknown cron field {name:?}"))
     })?;
-    expression_specs(py, &parse_field(kind, &text, false)?)
+    expression_specs(py, &parse_field(kind, text, false)?)
 }

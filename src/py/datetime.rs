@@ -5,6 +5,7 @@
 //! `datetime(bytes10, tzinfo)`, which takes one call instead of eight arguments.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -142,13 +143,17 @@ fn read_wall(dt: &Bound<'_, PyAny>) -> PyResult<(NaiveDateTime, bool)> {
     Ok((with_micro(wall, micro), fold != 0))
 }
 
-/// `datetime(...)` from a wall time, fold and tzinfo, via the pickle state.
+/// `datetime(...)` from a wall time, fold and tzinfo: through the C-API capsule
+/// when available (see `capi`), else via the pickle-state constructor.
 pub fn new_datetime<'py>(
     py: Python<'py>,
     wall: NaiveDateTime,
     fold: bool,
     tz: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(made) = super::capi::new_datetime(py, wall, fold, tz) {
+        return made;
+    }
     let year = wall.year() as u16;
     let micro = micro_of(&wall);
     let state = [
@@ -174,22 +179,45 @@ pub struct Bridge {
     pub tz: Py<PyAny>,
     pub zone: Zone,
     memo: Mutex<Memo>,
+    /// Lock-free copy of the last output made from an instant: its address and
+    /// instant. Written (under the memo lock) as: address 0, instant, address;
+    /// a reader that sees the same address before and after reading the
+    /// instant has a consistent pair. The memo holds the object, so the
+    /// address cannot be reused while it is published.
+    output_addr: AtomicUsize,
+    output_utc: AtomicI64,
 }
 
 #[derive(Default)]
 struct Memo {
-    last_input: Option<(Py<PyAny>, ZonedDateTime)>,
-    last_output: Option<(Py<PyAny>, ZonedDateTime)>,
+    last_input: Option<Seen>,
+    last_output: Option<Seen>,
 }
 
-fn lookup(
-    slot: &Option<(Py<PyAny>, ZonedDateTime)>,
-    obj: &Bound<'_, PyAny>,
-) -> Option<ZonedDateTime> {
-    match slot {
-        Some((cached, value)) if cached.as_ptr() == obj.as_ptr() => Some(value.clone()),
-        _ => None,
+/// A remembered datetime object and its value. `zone: None` stands for the
+/// trigger's own zone, so that remembering an output costs no zone clone.
+struct Seen {
+    obj: Py<PyAny>,
+    wall: NaiveDateTime,
+    fold: bool,
+    zone: Option<Zone>,
+}
+
+impl Seen {
+    fn is(&self, obj: &Bound<'_, PyAny>) -> bool {
+        self.obj.as_ptr() == obj.as_ptr()
     }
+
+    fn value(&self, own: &Zone) -> ZonedDateTime {
+        let zone = self.zone.as_ref().unwrap_or(own).clone();
+        ZonedDateTime::new(self.wall, self.fold, zone)
+    }
+}
+
+fn lookup(slot: &Option<Seen>, obj: &Bound<'_, PyAny>, own: &Zone) -> Option<ZonedDateTime> {
+    slot.as_ref()
+        .filter(|seen| seen.is(obj))
+        .map(|seen| seen.value(own))
 }
 
 impl Bridge {
@@ -198,6 +226,8 @@ impl Bridge {
             tz: tz.clone().unbind(),
             zone: zone_of(tz)?,
             memo: Mutex::new(Memo::default()),
+            output_addr: AtomicUsize::new(0),
+            output_utc: AtomicI64::new(0),
         })
     }
 
@@ -210,19 +240,59 @@ impl Bridge {
     pub fn to_core(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
         {
             let memo = self.memo.lock();
-            if let Some(v) = lookup(&memo.last_output, dt).or_else(|| lookup(&memo.last_input, dt))
+            if let Some(v) = lookup(&memo.last_output, dt, &self.zone)
+                .or_else(|| lookup(&memo.last_input, dt, &self.zone))
             {
                 return Ok(v);
             }
         }
         let value = self.convert(dt)?;
-        self.memo.lock().last_input = Some((dt.clone().unbind(), value.clone()));
+        self.memo.lock().last_input = Some(Seen {
+            obj: dt.clone().unbind(),
+            wall: value.wall,
+            fold: value.fold,
+            zone: Some(value.zone.clone()),
+        });
         Ok(value)
+    }
+
+    /// [`Self::to_core`] for a trigger's two inputs, under one lock of the memo.
+    pub fn inputs(
+        &self,
+        previous: Option<&Bound<'_, PyAny>>,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<(Option<ZonedDateTime>, ZonedDateTime)> {
+        let (prev_hit, now_hit) = {
+            let memo = self.memo.lock();
+            let find = |dt: &Bound<'_, PyAny>| {
+                lookup(&memo.last_output, dt, &self.zone)
+                    .or_else(|| lookup(&memo.last_input, dt, &self.zone))
+            };
+            (previous.map(&find), find(now))
+        };
+        let previous = match (previous, prev_hit) {
+            (Some(_), Some(Some(hit))) => Some(hit),
+            (Some(p), _) => Some(self.to_core(p)?),
+            (None, _) => None,
+        };
+        let now = match now_hit {
+            Some(hit) => hit,
+            None => self.to_core(now)?,
+        };
+        Ok((previous, now))
     }
 
     /// Like [`Self::to_core`], without the memo (for values stored long-term).
     pub fn convert(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
         let py = dt.py();
+        if let Some((wall, fold, Some(tzinfo))) = super::capi::read(dt) {
+            let zone = if tzinfo.is(self.tz.bind(py)) {
+                self.zone.clone()
+            } else {
+                zone_of(&tzinfo)?
+            };
+            return Ok(ZonedDateTime::new(wall, fold, zone));
+        }
         let tzinfo = dt.getattr(intern!(py, "tzinfo"))?;
         if tzinfo.is_none() {
             let utc = utc(py)?;
@@ -240,9 +310,48 @@ impl Bridge {
     }
 
     /// A core value in this trigger's zone as a Python datetime.
+    /// The instant (UTC microseconds) of a datetime, from the memo when it is
+    /// one we saw or made last (the common case: the previous fire time).
+    pub fn utc_of(&self, dt: &Bound<'_, PyAny>) -> PyResult<i64> {
+        let addr = dt.as_ptr() as usize;
+        if self.output_addr.load(Ordering::Acquire) == addr {
+            let utc = self.output_utc.load(Ordering::Acquire);
+            if self.output_addr.load(Ordering::Acquire) == addr {
+                return Ok(utc);
+            }
+        }
+        Ok(self.to_core(dt)?.utc_micros()?)
+    }
+
+    /// The datetime of an instant in this trigger's zone.
+    pub fn instant_to_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
+        let (wall, fold) = self.zone.fromutc(utc)?;
+        let dt = new_datetime(py, wall, fold, self.tz.bind(py))?;
+        let mut memo = self.memo.lock();
+        self.output_addr.store(0, Ordering::Release);
+        memo.last_output = Some(Seen {
+            obj: dt.clone().unbind(),
+            wall,
+            fold,
+            zone: None,
+        });
+        self.output_utc.store(utc, Ordering::Release);
+        self.output_addr
+            .store(dt.as_ptr() as usize, Ordering::Release);
+        Ok(dt)
+    }
+
     pub fn to_py<'py>(&self, py: Python<'py>, value: ZonedDateTime) -> PyResult<Bound<'py, PyAny>> {
         let dt = new_datetime(py, value.wall, value.fold, self.tz.bind(py))?;
-        self.memo.lock().last_output = Some((dt.clone().unbind(), value));
+        // Outputs are always in the trigger's own zone.
+        let mut memo = self.memo.lock();
+        self.output_addr.store(0, Ordering::Release);
+        memo.last_output = Some(Seen {
+            obj: dt.clone().unbind(),
+            wall: value.wall,
+            fold: value.fold,
+            zone: None,
+        });
         Ok(dt)
     }
 }

@@ -128,18 +128,28 @@ impl PyIntervalTrigger {
         previous_fire_time: Option<&Bound<'py, PyAny>>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let previous = previous_fire_time
-            .map(|p| self.bridge.to_core(p))
-            .transpose()?;
-        let now = self.bridge.to_core(now)?;
-        let mut timestamp = self.core.next_timestamp(previous.as_ref(), &now)?;
+        let mut timestamp = match previous_fire_time {
+            // The scheduler's usual call: only the previous instant matters.
+            Some(previous) => self.core.timestamp_after(self.bridge.utc_of(previous)?),
+            None => {
+                // APScheduler compares start_date with `now` here, which Python
+                // refuses for a naive `now`.
+                if now.getattr(intern!(py, "tzinfo"))?.is_none() {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "can't compare offset-naive and offset-aware datetimes",
+                    ));
+                }
+                let now = self.bridge.to_core(now)?;
+                self.core.next_timestamp(None, &now)?
+            }
+        };
         // APScheduler draws jitter whenever it is not None, even when it is 0.
         if let Some(jitter) = &self.jitter {
             let uniform = cached!(py, "random", "uniform")?;
             timestamp += uniform.call1((0, jitter.bind(py)))?.extract::<f64>()?;
         }
-        match self.core.fire_time(timestamp)? {
-            Some(next) => self.bridge.to_py(py, next),
+        match self.core.fire_instant(timestamp)? {
+            Some(utc) => self.bridge.instant_to_py(py, utc),
             None => Ok(py.None().into_bound(py)),
         }
     }

@@ -2,6 +2,7 @@
 //! the logic lives in the Python-free modules of the crate.
 
 mod calendarinterval;
+mod capi;
 mod cron;
 mod date;
 mod datetime;
@@ -13,6 +14,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    capi::init(m.py())?;
     m.add_class::<cron::PyCronTrigger>()?;
     m.add_class::<interval::PyIntervalTrigger>()?;
     m.add_class::<date::PyDateTrigger>()?;

@@ -5,6 +5,10 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use crate::error::{Error, Result};
 
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
+/// 0001-01-01 00:00:00 and 9999-12-31 23:59:59.999999 as Unix microseconds:
+/// the range of Python's `datetime`.
+pub const MIN_MICROS: i64 = -62_135_596_800 * MICROS_PER_SECOND;
+pub const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1;
 
 /// A wall time read as if it were UTC, in microseconds since the Unix epoch.
 pub fn naive_to_micros(wall: NaiveDateTime) -> i64 {
@@ -13,14 +17,12 @@ pub fn naive_to_micros(wall: NaiveDateTime) -> i64 {
 
 /// The inverse of [`naive_to_micros`]; fails as Python does outside years 1..=9999.
 pub fn micros_to_naive(micros: i64) -> Result<NaiveDateTime> {
-    let wall = chrono::DateTime::from_timestamp_micros(micros)
-        .ok_or_else(Error::overflow)?
-        .naive_utc();
-    if (1..=9999).contains(&wall.year()) {
-        Ok(wall)
-    } else {
-        Err(Error::overflow())
+    if !(MIN_MICROS..=MAX_MICROS).contains(&micros) {
+        return Err(Error::overflow());
     }
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|dt| dt.naive_utc())
+        .ok_or_else(Error::overflow)
 }
 
 /// Python's `datetime(year, month, day, hour, minute, second)` constructor checks,
@@ -111,6 +113,10 @@ mod tests {
         let max = make_naive(9999, 12, 31, 23, 59, 59).unwrap();
         assert!(micros_to_naive(naive_to_micros(max) + MICROS_PER_SECOND).is_err());
         assert!(make_naive(10000, 1, 1, 0, 0, 0).is_err());
+        let min = make_naive(1, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(naive_to_micros(min), MIN_MICROS);
+        assert_eq!(naive_to_micros(max) + 999_999, MAX_MICROS);
+        assert!(micros_to_naive(MIN_MICROS - 1).is_err());
         assert!(make_naive(2023, 2, 29, 0, 0, 0).is_err());
     }
 }

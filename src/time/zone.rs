@@ -94,6 +94,12 @@ impl Zone {
             Zone::Fixed(off) => Ok((micros_to_naive(utc + off)?, false)),
             Zone::Foreign(z) => z.fromutc(utc_wall),
             Zone::Named { tz, .. } => {
+                let secs = utc.div_euclid(MICROS_PER_SECOND);
+                if let Some(span) = span_at_utc(tz, secs) {
+                    let wall = micros_to_naive(utc + span.offset * MICROS_PER_SECOND)?;
+                    let repeated = span.previous_offset - span.offset;
+                    return Ok((wall, repeated > 0 && secs < span.start + repeated));
+                }
                 let off = offset_at_utc(tz, utc);
                 let wall = micros_to_naive(utc + off)?;
                 // Far from any transition (same offset a day earlier) there is
@@ -172,53 +178,76 @@ impl Transitions {
         }
         Transitions { starts, offsets }
     }
-
-    fn offset_at(&self, secs: i64) -> Option<i64> {
-        if !(TABLE_FIRST_SEC..TABLE_END_SEC).contains(&secs) {
-            return None;
-        }
-        let idx = self.starts.partition_point(|&start| start <= secs);
-        idx.checked_sub(1).map(|i| self.offsets[i])
-    }
 }
 
 static TABLES: parking_lot::RwLock<Vec<(Tz, Arc<Transitions>)>> =
     parking_lot::RwLock::new(Vec::new());
 
-thread_local! {
-    /// The table used last on this thread: nearly every lookup is for it.
-    static LAST_TABLE: std::cell::RefCell<Option<(Tz, Arc<Transitions>)>> =
-        const { std::cell::RefCell::new(None) };
+/// The stretch `[start, end)` (UTC seconds) around the last lookup, with its
+/// offset: consecutive lookups mostly fall in the same DST period.
+#[derive(Clone, Copy)]
+struct Span {
+    tz: Tz,
+    start: i64,
+    end: i64,
+    offset: i64,
+    /// The offset before `start`: when larger, the first
+    /// `previous_offset - offset` seconds of the span repeat earlier wall times.
+    previous_offset: i64,
 }
 
-fn transitions(tz: &Tz) -> Arc<Transitions> {
-    if let Some(found) = LAST_TABLE.with(|last| {
-        last.borrow()
-            .as_ref()
-            .filter(|(t, _)| t == tz)
-            .map(|(_, table)| Arc::clone(table))
-    }) {
-        return found;
+thread_local! {
+    static LAST_SPAN: std::cell::Cell<Option<Span>> = const { std::cell::Cell::new(None) };
+}
+
+fn table_for(tz: &Tz) -> Arc<Transitions> {
+    if let Some(found) = TABLES.read().iter().find(|(t, _)| t == tz) {
+        return Arc::clone(&found.1);
     }
-    let cached = TABLES
-        .read()
-        .iter()
-        .find(|(t, _)| t == tz)
-        .map(|(_, table)| Arc::clone(table));
-    let table = cached.unwrap_or_else(|| {
-        let table = Arc::new(Transitions::build(tz));
-        TABLES.write().push((*tz, Arc::clone(&table)));
-        table
-    });
-    LAST_TABLE.with(|last| *last.borrow_mut() = Some((*tz, Arc::clone(&table))));
+    let table = Arc::new(Transitions::build(tz));
+    TABLES.write().push((*tz, Arc::clone(&table)));
     table
+}
+
+impl Transitions {
+    fn span_at(&self, tz: Tz, secs: i64) -> Option<Span> {
+        if !(TABLE_FIRST_SEC..TABLE_END_SEC).contains(&secs) {
+            return None;
+        }
+        let idx = self
+            .starts
+            .partition_point(|&start| start <= secs)
+            .checked_sub(1)?;
+        Some(Span {
+            tz,
+            start: self.starts[idx],
+            end: self.starts.get(idx + 1).copied().unwrap_or(TABLE_END_SEC),
+            offset: self.offsets[idx],
+            previous_offset: idx
+                .checked_sub(1)
+                .map_or(self.offsets[idx], |prev| self.offsets[prev]),
+        })
+    }
+}
+
+/// The span holding a UTC second, from the per-thread cache or the table;
+/// `None` outside the table's range.
+fn span_at_utc(tz: &Tz, secs: i64) -> Option<Span> {
+    LAST_SPAN.with(|last| {
+        if let Some(span) = last.get() {
+            if span.tz == *tz && span.start <= secs && secs < span.end {
+                return Some(span);
+            }
+        }
+        let span = table_for(tz).span_at(*tz, secs)?;
+        last.set(Some(span));
+        Some(span)
+    })
 }
 
 fn offset_at_utc(tz: &Tz, utc: i64) -> i64 {
     let secs = utc.div_euclid(MICROS_PER_SECOND);
-    let offset = transitions(tz)
-        .offset_at(secs)
-        .unwrap_or_else(|| raw_offset(tz, secs));
+    let offset = span_at_utc(tz, secs).map_or_else(|| raw_offset(tz, secs), |span| span.offset);
     offset * MICROS_PER_SECOND
 }
 
@@ -314,6 +343,37 @@ mod tests {
                     );
                     secs += 7 * 3600 + 13 * 60;
                 }
+            }
+        }
+    }
+
+    /// fold by chrono's own view: the wall time is ambiguous and this instant
+    /// is the later of its two.
+    fn chrono_fold(tz: &Tz, utc: i64) -> bool {
+        let off = raw_offset(tz, utc.div_euclid(MICROS_PER_SECOND)) * MICROS_PER_SECOND;
+        let wall = micros_to_naive(utc + off).unwrap();
+        match tz.from_local_datetime(&wall) {
+            LocalResult::Ambiguous(a, b) => off == offset_secs(&a).min(offset_secs(&b)),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn fromutc_fold_agrees_with_chrono() {
+        for tz in [
+            chrono_tz::Europe::Helsinki,
+            chrono_tz::America::New_York,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kathmandu,
+        ] {
+            let zone = Zone::Named { tz, twin: None };
+            let mut secs: i64 = 946_684_800; // 2000-01-01
+            while secs < 1_893_456_000 {
+                // 2030-01-01
+                let utc = secs * MICROS_PER_SECOND;
+                let (_, fold) = zone.fromutc(utc).unwrap();
+                assert_eq!(fold, chrono_fold(&tz, utc), "{tz} at {secs}");
+                secs += 17 * 60;
             }
         }
     }

@@ -4,6 +4,7 @@
 use chrono::Datelike;
 
 use crate::error::{Error, Result};
+use crate::time::civil::{MAX_MICROS, MIN_MICROS};
 use crate::time::timestamp::{micros_to_timestamp, timestamp_to_micros};
 use crate::time::{Zone, ZonedDateTime};
 
@@ -58,20 +59,33 @@ impl IntervalTrigger {
         })
     }
 
-    /// The fire time for a timestamp, or `None` past the end date.
-    pub fn fire_time(&self, timestamp: f64) -> Result<Option<ZonedDateTime>> {
+    /// The next fire timestamp after a previous fire time given as an instant.
+    pub fn timestamp_after(&self, previous_utc: i64) -> f64 {
+        micros_to_timestamp(previous_utc) + self.interval_length
+    }
+
+    /// The fire instant (UTC microseconds) for a timestamp, or `None` past the
+    /// end date.
+    pub fn fire_instant(&self, timestamp: f64) -> Result<Option<i64>> {
         if matches!(self.end_timestamp, Some(end) if timestamp > end) {
             return Ok(None);
         }
         let micros = timestamp_to_micros(timestamp).ok_or_else(Error::overflow)?;
-        // `datetime.fromtimestamp` names the UTC year it cannot represent.
-        match chrono::DateTime::from_timestamp_micros(micros).map(|d| d.year()) {
-            Some(year) if !(1..=9999).contains(&year) => {
-                return Err(Error::value(format!("year {year} is out of range")))
-            }
-            None => return Err(Error::overflow()),
-            _ => {}
+        if !(MIN_MICROS..=MAX_MICROS).contains(&micros) {
+            // `datetime.fromtimestamp` names the UTC year it cannot represent.
+            return Err(match chrono::DateTime::from_timestamp_micros(micros) {
+                Some(dt) => Error::value(format!("year {} is out of range", dt.year())),
+                None => Error::overflow(),
+            });
         }
-        ZonedDateTime::from_utc(micros, &self.zone).map(Some)
+        Ok(Some(micros))
+    }
+
+    /// The fire time for a timestamp, or `None` past the end date.
+    pub fn fire_time(&self, timestamp: f64) -> Result<Option<ZonedDateTime>> {
+        match self.fire_instant(timestamp)? {
+            Some(micros) => ZonedDateTime::from_utc(micros, &self.zone).map(Some),
+            None => Ok(None),
+        }
     }
 }

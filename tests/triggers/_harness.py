@@ -211,7 +211,9 @@ def code_repr(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(code_repr(v) for v in value) + "]"
     if isinstance(value, tuple):
-        return "(" + ", ".join(code_repr(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return (
+            "(" + ", ".join(code_repr(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        )
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {code_repr(v)}" for k, v in value.items()) + "}"
     return repr(value)
@@ -546,11 +548,19 @@ def replay(trigger: Any, ref_steps: list[Step], case: Case, problem: Any, who: s
 def fire_times(
     trigger: Any, now: datetime, count: int = CHAIN_LENGTH, delay: timedelta = timedelta(0)
 ) -> list[datetime]:
-    """The first ``count`` fire times the way a scheduler asks for them."""
+    """The first ``count`` fire times the way a scheduler asks for them (``now`` of
+    each later call: the previous fire time plus ``delay``, added as an instant --
+    naive ``prev + delay`` would drop ``fold`` and step back an hour in a DST fold)."""
     out: list[datetime] = []
     prev = None
     while len(out) < count:
-        nxt = trigger.get_next_fire_time(prev, now if prev is None else prev + delay)
+        if prev is None:
+            call_now = now
+        elif not delay:
+            call_now = prev
+        else:
+            call_now = (prev.astimezone(UTC) + delay).astimezone(prev.tzinfo)
+        nxt = trigger.get_next_fire_time(prev, call_now)
         if nxt is None:
             break
         out.append(nxt)

@@ -146,7 +146,7 @@ def test_cron_field_objects_look_like_the_reference():
     ours = build(RS, "cron").fields
     reference = build(REF, "cron").fields
     assert [repr(f) for f in ours] == [repr(f) for f in reference]
-    for ours_field, ref_field in zip(ours, reference):
+    for ours_field, ref_field in zip(ours, reference, strict=False):
         assert [type(e).__name__ for e in ours_field.expressions] == [
             type(e).__name__ for e in ref_field.expressions
         ]

@@ -9,6 +9,7 @@ pub mod parser;
 use crate::error::{Error, Result};
 use crate::time::civil::{make_naive, micro_of, naive_to_micros, MICROS_PER_SECOND};
 use crate::time::{Zone, ZonedDateTime};
+use expressions::Expr;
 use fields::{Field, FieldKind};
 
 #[derive(Clone)]
@@ -27,28 +28,21 @@ impl CronTrigger {
     /// significant given one default to their minimum, the others to `*`.
     pub fn compile_fields(values: &FieldValues) -> Result<Vec<Field>> {
         let last_given = values.iter().rposition(Option::is_some);
-        FieldKind::ALL
-            .iter()
-            .zip(values)
-            .enumerate()
-            .map(|(i, (kind, value))| match value {
-                Some(text) => parser::parse_field(*kind, text, false),
-                None => {
-                    let text = match last_given {
-                        Some(last) if i > last => kind.default_expression(),
-                        _ => "*",
-                    };
-                    parser::parse_field(*kind, text, true)
-                }
-            })
-            .collect()
+        let mut fields = Vec::with_capacity(FieldKind::ALL.len());
+        for (i, (kind, value)) in FieldKind::ALL.iter().zip(values).enumerate() {
+            fields.push(match value {
+                Some(text) => parser::parse_field(*kind, text, false)?,
+                None => default_field(*kind, matches!(last_given, Some(last) if i > last)),
+            });
+        }
+        Ok(fields)
     }
 
     /// Fields of a standard five-field crontab line.
-    pub fn crontab_values(expr: &str) -> Result<[String; 5]> {
+    pub fn crontab_values(expr: &str) -> Result<[&str; 5]> {
         let parts: Vec<&str> = expr.split_whitespace().collect();
         match <[&str; 5]>::try_from(parts.as_slice()) {
-            Ok(p) => Ok(p.map(str::to_owned)),
+            Ok(p) => Ok(p),
             Err(_) => Err(Error::value(format!(
                 "Wrong number of fields; got {}, expected 5",
                 parts.len()
@@ -197,6 +191,28 @@ impl CronTrigger {
     }
 }
 
+/// A field the user did not give: `*`, or its minimum when it lies below the
+/// least significant field given (built directly; this is on every trigger's
+/// construction path).
+fn default_field(kind: FieldKind, below_given: bool) -> Field {
+    let expr = if below_given && kind.default_expression() != "*" {
+        let min = kind.min();
+        Expr::Range {
+            first: min,
+            last: Some(min),
+            step: None,
+            names: expressions::RangeNames::Numbers,
+        }
+    } else {
+        Expr::All { step: None }
+    };
+    Field {
+        kind,
+        exprs: smallvec::smallvec![expr],
+        is_default: true,
+    }
+}
+
 fn naive_from_values(values: &[Option<i64>; 8]) -> Result<chrono::NaiveDateTime> {
     let get = |k: FieldKind| values[k as usize];
     let required = |k: FieldKind| {
@@ -212,4 +228,28 @@ fn naive_from_values(values: &[Option<i64>; 8]) -> Result<chrono::NaiveDateTime>
         get(FieldKind::Minute).unwrap_or(0),
         get(FieldKind::Second).unwrap_or(0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_parsing_their_text() {
+        for (i, kind) in FieldKind::ALL.into_iter().enumerate() {
+            for below in [false, true] {
+                let text = if below {
+                    kind.default_expression()
+                } else {
+                    "*"
+                };
+                let parsed = parser::parse_field(kind, text, true).unwrap();
+                assert_eq!(
+                    default_field(kind, below),
+                    parsed,
+                    "field {i} below={below}"
+                );
+            }
+        }
+    }
 }
