@@ -251,7 +251,6 @@ fn bench_calendarinterval(c: &mut Criterion) {
         let trigger = CalendarIntervalTrigger {
             years: 0,
             months: 1,
-            weeks: 0,
             days: 0,
             time: NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
             zone: zone.clone(),

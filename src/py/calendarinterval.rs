@@ -1,12 +1,14 @@
 //! `CalendarIntervalTriggerCore`: the Rust base of
 //! `apscheduler_rs.triggers.calendarinterval.CalendarIntervalTrigger`.
 
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 
+use super::common::{clone_opt, given};
 use super::datetime::Bridge;
+use super::errors::foreign;
 use super::pyfuncs::{cached, draw_jitter_seconds, local_zone};
 use crate::time::timestamp::seconds_to_micros;
 use crate::triggers::calendarinterval::CalendarIntervalTrigger;
@@ -23,6 +25,12 @@ pub struct PyCalendarIntervalTrigger {
     end_date: Option<Py<PyAny>>,
     jitter: Option<Py<PyAny>>,
     time: Py<PyAny>,
+    /// years, months, weeks, days as given: APScheduler keeps (and shows) them
+    /// as passed, bools and floats included.
+    counts: [Py<PyAny>; 4],
+    /// Whether the counts are integers the core can step with; otherwise each
+    /// step is done with Python's own arithmetic, as APScheduler does it.
+    integral: bool,
 }
 
 /// A `date` (or `datetime`) as a core date; `None` for anything else, which
@@ -48,7 +56,7 @@ impl PyCalendarIntervalTrigger {
     #[allow(clippy::too_many_arguments)]
     fn build(
         tz: &Bound<'_, PyAny>,
-        interval: [i64; 4],
+        interval: [Bound<'_, PyAny>; 4],
         time: [i64; 3],
         start_date: Bound<'_, PyAny>,
         end_date: Option<Bound<'_, PyAny>>,
@@ -61,13 +69,28 @@ impl PyCalendarIntervalTrigger {
         let naive_time = NaiveTime::from_hms_opt(time[0] as u32, time[1] as u32, time[2] as u32)
             .ok_or_else(|| PyValueError::new_err("invalid time"))?;
         let bridge = Bridge::new(tz)?;
-        let [years, months, weeks, days] = interval;
+        let int_type = cached!(py, "builtins", "int")?;
+        let as_int = |v: &Bound<'_, PyAny>| -> PyResult<Option<i64>> {
+            if v.is_instance(int_type)? {
+                Ok(v.extract().ok())
+            } else {
+                Ok(None)
+            }
+        };
+        let [years, months, weeks, days] = &interval;
+        // `date + timedelta(days + weeks * 7)` uses whole days only.
+        let day_step = days
+            .add(weeks.mul(7)?)
+            .and_then(|d| cached!(py, "datetime", "timedelta")?.call1((d,)))
+            .and_then(|td| td.getattr(intern!(py, "days"))?.extract::<i64>())
+            .ok();
+        let (years_int, months_int) = (as_int(years)?, as_int(months)?);
+        let integral = years_int.is_some() && months_int.is_some() && day_step.is_some();
         Ok(PyCalendarIntervalTrigger {
             core: CalendarIntervalTrigger {
-                years,
-                months,
-                weeks,
-                days,
+                years: years_int.unwrap_or(0),
+                months: months_int.unwrap_or(0),
+                days: day_step.unwrap_or(0),
                 time: naive_time,
                 zone: bridge.zone.clone(),
                 start_date: as_date(&start_date)?.unwrap_or_default(),
@@ -81,6 +104,8 @@ impl PyCalendarIntervalTrigger {
             end_date: end_date.map(Bound::unbind),
             jitter: jitter.filter(|j| !j.is_none()).map(Bound::unbind),
             time: time_obj.unbind(),
+            counts: interval.map(Bound::unbind),
+            integral,
         })
     }
 }
@@ -89,16 +114,16 @@ impl PyCalendarIntervalTrigger {
 impl PyCalendarIntervalTrigger {
     #[new]
     #[pyo3(signature = (
-        *, years=0, months=0, weeks=0, days=0, hour=None, minute=None, second=None,
+        *, years=None, months=None, weeks=None, days=None, hour=None, minute=None, second=None,
         start_date=None, end_date=None, timezone=None, jitter=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
-        years: i64,
-        months: i64,
-        weeks: i64,
-        days: i64,
+        years: Option<Bound<'py, PyAny>>,
+        months: Option<Bound<'py, PyAny>>,
+        weeks: Option<Bound<'py, PyAny>>,
+        days: Option<Bound<'py, PyAny>>,
         hour: Option<Bound<'py, PyAny>>,
         minute: Option<Bound<'py, PyAny>>,
         second: Option<Bound<'py, PyAny>>,
@@ -127,7 +152,7 @@ impl PyCalendarIntervalTrigger {
         let time = cached!(py, "datetime", "time")?.call1((
             hour.unwrap_or_else(|| zero.clone()),
             minute.unwrap_or_else(|| zero.clone()),
-            second.unwrap_or(zero),
+            second.unwrap_or_else(|| zero.clone()),
         ))?;
         let part = |name| -> PyResult<i64> { time.getattr(name)?.extract() };
         let (hour, minute, second) = (
@@ -139,7 +164,7 @@ impl PyCalendarIntervalTrigger {
         // __init__: unpickling calls __new__ with no arguments at all.
         Self::build(
             &tz,
-            [years, months, weeks, days],
+            [years, months, weeks, days].map(|v| v.unwrap_or_else(|| zero.clone())),
             [hour, minute, second],
             start,
             end,
@@ -182,7 +207,31 @@ impl PyCalendarIntervalTrigger {
             }
         }
         let previous = previous_fire_time.map(to_date).transpose()?;
-        let Some(mut next) = self.core.next_fire_time(previous)? else {
+        let next = if self.integral {
+            self.core.next_fire_time(previous)?
+        } else {
+            let step = cached!(
+                py,
+                "apscheduler_rs.triggers.calendarinterval",
+                "_python_step"
+            )?;
+            let date_type = cached!(py, "datetime", "date")?;
+            self.core.next_fire_time_with(previous, |prev| {
+                let prev = date_type
+                    .call1((prev.year(), prev.month(), prev.day()))
+                    .map_err(foreign)?;
+                let args = (
+                    prev,
+                    &self.counts[0],
+                    &self.counts[1],
+                    &self.counts[2],
+                    &self.counts[3],
+                );
+                let next = step.call1(args).map_err(foreign)?;
+                to_date(&next).map_err(foreign)
+            })?
+        };
+        let Some(mut next) = next else {
             return Ok(py.None().into_bound(py));
         };
         if let Some(seconds) = draw_jitter_seconds(py, self.jitter.as_ref())? {
@@ -195,7 +244,7 @@ impl PyCalendarIntervalTrigger {
     fn restore(
         &mut self,
         timezone: &Bound<'_, PyAny>,
-        interval: [i64; 4],
+        interval: [Bound<'_, PyAny>; 4],
         time: [i64; 3],
         start_date: Bound<'_, PyAny>,
         end_date: Option<Bound<'_, PyAny>>,
@@ -212,23 +261,23 @@ impl PyCalendarIntervalTrigger {
     }
 
     #[getter]
-    fn years(&self) -> i64 {
-        self.core.years
+    fn years(&self, py: Python<'_>) -> Py<PyAny> {
+        self.counts[0].clone_ref(py)
     }
 
     #[getter]
-    fn months(&self) -> i64 {
-        self.core.months
+    fn months(&self, py: Python<'_>) -> Py<PyAny> {
+        self.counts[1].clone_ref(py)
     }
 
     #[getter]
-    fn weeks(&self) -> i64 {
-        self.core.weeks
+    fn weeks(&self, py: Python<'_>) -> Py<PyAny> {
+        self.counts[2].clone_ref(py)
     }
 
     #[getter]
-    fn days(&self) -> i64 {
-        self.core.days
+    fn days(&self, py: Python<'_>) -> Py<PyAny> {
+        self.counts[3].clone_ref(py)
     }
 
     #[getter]
@@ -238,17 +287,17 @@ impl PyCalendarIntervalTrigger {
 
     #[getter]
     fn end_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.end_date.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.end_date)
     }
 
     #[getter]
     fn jitter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.jitter.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.jitter)
     }
 
     #[setter]
     fn set_jitter(&mut self, value: Option<Bound<'_, PyAny>>) {
-        self.jitter = value.filter(|v| !v.is_none()).map(Bound::unbind);
+        self.jitter = given(value);
     }
 
     /// The time of day with the trigger's tzinfo (`datetime.time`).

@@ -6,15 +6,14 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
+use super::common::{clone_opt, date_and_jitter_options, given, trigger_repr};
 use super::datetime::Bridge;
-use super::pyfuncs::{
-    cached, convert_to_datetime, datetime_repr, draw_jitter_seconds, resolve_timezone,
-};
+use super::pyfuncs::{cached, convert_to_datetime, draw_jitter_seconds, resolve_timezone};
 use crate::time::timestamp::seconds_to_micros;
 use crate::time::ZonedDateTime;
 use crate::triggers::cron::expressions::{Expr, RangeNames};
 use crate::triggers::cron::fields::{Field, FieldKind};
-use crate::triggers::cron::parser::{parse_field, py_repr};
+use crate::triggers::cron::parser::parse_field;
 use crate::triggers::cron::CronTrigger;
 
 #[pyclass(subclass, module = "apscheduler_rs._core", name = "CronTriggerCore")]
@@ -234,22 +233,22 @@ impl PyCronTrigger {
 
     #[getter]
     fn start_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.start_date.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.start_date)
     }
 
     #[getter]
     fn end_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.end_date.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.end_date)
     }
 
     #[getter]
     fn jitter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.jitter.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.jitter)
     }
 
     #[setter]
     fn set_jitter(&mut self, value: Option<Bound<'_, PyAny>>) {
-        self.jitter = value.filter(|v| !v.is_none()).map(Bound::unbind);
+        self.jitter = given(value);
     }
 
     /// Restore from pickled state: the time zone, dates, jitter and each field as
@@ -317,29 +316,13 @@ impl PyCronTrigger {
             .non_default_fields()
             .map(|f| format!("{}='{}'", f.kind.name(), f))
             .collect();
-        if this.start_date.is_some() {
-            options.push(format!(
-                "start_date={}",
-                py_repr(&datetime_repr(py, this.start_date.as_ref())?)
-            ));
-        }
-        if this.end_date.is_some() {
-            options.push(format!(
-                "end_date={}",
-                py_repr(&datetime_repr(py, this.end_date.as_ref())?)
-            ));
-        }
-        if let Some(j) = &this.jitter {
-            if j.bind(py).is_truthy()? {
-                options.push(format!("jitter={}", j.bind(py).str()?));
-            }
-        }
-        Ok(format!(
-            "<{} ({}, timezone='{}')>",
-            slf.get_type().name()?,
-            options.join(", "),
-            this.bridge.tz(py).str()?
-        ))
+        options.extend(date_and_jitter_options(
+            py,
+            this.start_date.as_ref(),
+            this.end_date.as_ref(),
+            this.jitter.as_ref(),
+        )?);
+        trigger_repr(slf.get_type().as_any(), &options, this.bridge.tz(py))
     }
 }
 

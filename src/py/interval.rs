@@ -3,10 +3,10 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 
+use super::common::{clone_opt, date_and_jitter_options, given, trigger_repr};
 use super::cron::convert_bounds;
 use super::datetime::{timedelta_micros, Bridge};
-use super::pyfuncs::{cached, convert_to_datetime, datetime_repr, resolve_timezone};
-use crate::triggers::cron::parser::py_repr;
+use super::pyfuncs::{cached, convert_to_datetime, resolve_timezone};
 use crate::triggers::interval::IntervalTrigger;
 
 #[pyclass(
@@ -191,17 +191,17 @@ impl PyIntervalTrigger {
 
     #[getter]
     fn end_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.end_date.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.end_date)
     }
 
     #[getter]
     fn jitter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.jitter.as_ref().map(|v| v.clone_ref(py))
+        clone_opt(py, &self.jitter)
     }
 
     #[setter]
     fn set_jitter(&mut self, value: Option<Bound<'_, PyAny>>) {
-        self.jitter = value.filter(|v| !v.is_none()).map(Bound::unbind);
+        self.jitter = given(value);
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
@@ -211,29 +211,13 @@ impl PyIntervalTrigger {
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
         let this = slf.borrow();
-        let mut options = vec![
-            format!("interval={}", this.interval.bind(py).repr()?),
-            format!(
-                "start_date={}",
-                py_repr(&datetime_repr(py, Some(&this.start_date))?)
-            ),
-        ];
-        if this.end_date.is_some() {
-            options.push(format!(
-                "end_date={}",
-                py_repr(&datetime_repr(py, this.end_date.as_ref())?)
-            ));
-        }
-        if let Some(j) = &this.jitter {
-            if j.bind(py).is_truthy()? {
-                options.push(format!("jitter={}", j.bind(py).str()?));
-            }
-        }
-        Ok(format!(
-            "<{} ({}, timezone='{}')>",
-            slf.get_type().name()?,
-            options.join(", "),
-            this.bridge.tz(py).str()?
-        ))
+        let mut options = vec![format!("interval={}", this.interval.bind(py).repr()?)];
+        options.extend(date_and_jitter_options(
+            py,
+            Some(&this.start_date),
+            this.end_date.as_ref(),
+            this.jitter.as_ref(),
+        )?);
+        trigger_repr(slf.get_type().as_any(), &options, this.bridge.tz(py))
     }
 }

@@ -3,6 +3,7 @@
 
 mod calendarinterval;
 mod capi;
+mod common;
 mod cron;
 mod date;
 mod datetime;

@@ -12,7 +12,7 @@ use crate::time::{Zone, ZonedDateTime};
 pub struct CalendarIntervalTrigger {
     pub years: i64,
     pub months: i64,
-    pub weeks: i64,
+    /// Days added after the months and years: `days + 7 * weeks`.
     pub days: i64,
     pub time: NaiveTime,
     pub zone: Zone,
@@ -28,10 +28,19 @@ fn in_python_range(year: i64) -> bool {
 impl CalendarIntervalTrigger {
     /// `previous` is the wall-clock date of the previous fire time.
     pub fn next_fire_time(&self, previous: Option<NaiveDate>) -> Result<Option<ZonedDateTime>> {
-        let mut previous = previous;
+        self.next_fire_time_with(previous, |prev| self.step_from(prev))
+    }
+
+    /// [`Self::next_fire_time`] with the calendar step supplied by the caller
+    /// (the bindings use Python's arithmetic for non-integer counts).
+    pub fn next_fire_time_with(
+        &self,
+        mut previous: Option<NaiveDate>,
+        mut step: impl FnMut(NaiveDate) -> Result<NaiveDate>,
+    ) -> Result<Option<ZonedDateTime>> {
         loop {
             let next_date = match previous {
-                Some(prev) => self.step_from(prev)?,
+                Some(prev) => step(prev)?,
                 None => self.start_date,
             };
             if matches!(self.end_date, Some(end) if next_date > end) {
@@ -51,7 +60,7 @@ impl CalendarIntervalTrigger {
     }
 
     /// Add the months and years (until the day exists), then the weeks and days.
-    fn step_from(&self, prev: NaiveDate) -> Result<NaiveDate> {
+    pub fn step_from(&self, prev: NaiveDate) -> Result<NaiveDate> {
         let (mut year, mut month) = (i64::from(prev.year()), i64::from(prev.month()));
         loop {
             month += self.months;
@@ -61,9 +70,8 @@ impl CalendarIntervalTrigger {
                 return Err(Error::overflow());
             }
             if let Some(date) = NaiveDate::from_ymd_opt(year as i32, month as u32, prev.day()) {
-                let days = self.days + self.weeks * 7;
                 let stepped = date
-                    .checked_add_signed(chrono::Duration::days(days))
+                    .checked_add_signed(chrono::Duration::days(self.days))
                     .filter(|d| in_python_range(i64::from(d.year())))
                     .ok_or_else(|| Error::Overflow("date value out of range".to_owned()))?;
                 return Ok(stepped);

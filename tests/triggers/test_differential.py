@@ -767,7 +767,7 @@ def calendarinterval_kwargs(
             q = rng.random()
             if q < 0.02:
                 value = -value
-            elif q < 0.05:
+            elif q < 0.02 + invalid / 30:
                 value = rng.choice([True, 1.5, 2.0, 0.5])  # accepted by the reference
             kwargs[unit] = value
     elif rng.random() < 0.5:

@@ -281,3 +281,26 @@ def test_calendarinterval_datetime_start_and_end_dates() -> None:
     assert str(first) == "2024-01-01 00:00:00+00:00"
     with pytest.raises(TypeError):
         trigger.get_next_fire_time(first, first)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"days": True},  # repr shows days=True
+        {"days": 1.5},  # accepted; timedelta(1.5) is used as is
+        {"weeks": 0.5, "hour": 6},
+        {"months": 2.0},  # month arithmetic yields floats: date() raises TypeError later
+        {"years": True, "months": 1},
+    ],
+    ids=lambda kw: ",".join(f"{k}={v!r}" for k, v in kw.items()),
+)
+def test_calendarinterval_bool_and_float_counts(kwargs: dict[str, object]) -> None:
+    """3.11.3 does no type check on years/months/weeks/days: bools and floats are
+    accepted by the constructor, shown as given by repr(), and used as they are."""
+    spec = Spec(
+        "calendarinterval",
+        {**kwargs, "start_date": "2024-01-30", "timezone": "Europe/Helsinki"},
+    )
+    now = datetime(2024, 1, 1, tzinfo=HELSINKI)
+    case = Case("calendarinterval-bool-float", spec, now, delays=[timedelta(0)] * 19)
+    assert_no_problems(compare_case(case), 1)

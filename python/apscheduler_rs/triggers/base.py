@@ -26,3 +26,18 @@ class BaseTrigger(metaclass=ABCMeta):
         if next_fire_time is None or not jitter:
             return next_fire_time
         return next_fire_time + timedelta(seconds=random.uniform(0, jitter))
+
+
+def check_state_version(
+    state: dict, supported: int, class_name: str, *, single: bool = False
+) -> None:
+    """Refuse pickled state newer than this class understands, in APScheduler's
+    words (``single``: the class has only ever had one state version)."""
+    version = state.get("version", 1)
+    if version > supported:
+        which = (
+            f"only version {supported} can be handled"
+            if single
+            else f"only versions up to {supported} can be handled"
+        )
+        raise ValueError(f"Got serialized data for version {version} of {class_name}, but {which}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from apscheduler_rs._core import CalendarIntervalTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
 from apscheduler_rs.util import timezone_repr
 
 __all__ = ("CalendarIntervalTrigger",)
@@ -43,11 +44,7 @@ class CalendarIntervalTrigger(CalendarIntervalTriggerCore, BaseTrigger):
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("version", 1) > 1:
-            raise ValueError(
-                f"Got serialized data for version {state['version']} of "
-                f"{self.__class__.__name__}, but only versions up to 1 can be handled"
-            )
+        check_state_version(state, 1, self.__class__.__name__)
         self._restore(
             state["timezone"],
             list(state["interval"]),
@@ -74,3 +71,24 @@ class CalendarIntervalTrigger(CalendarIntervalTriggerCore, BaseTrigger):
             fields.append(f"end_date='{self.end_date}'")
         fields.append(f"timezone={timezone_repr(self.timezone)!r}")
         return f"{self.__class__.__name__}({', '.join(fields)})"
+
+
+#: Past this many months without a valid date, stop (APScheduler loops forever).
+_MAX_MONTH_STEPS = 12 * 10_000
+
+
+def _python_step(previous: date, years: Any, months: Any, weeks: Any, days: Any) -> date:
+    """One calendar step computed with Python's own arithmetic, for counts that
+    are not plain integers (floats are accepted by APScheduler's constructor and
+    fail here, at the same point and with the same error as there)."""
+    year, month = previous.year, previous.month
+    for _ in range(_MAX_MONTH_STEPS):
+        month += months
+        year += years + (month - 1) // 12
+        month = (month - 1) % 12 + 1
+        try:
+            next_date = date(year, month, previous.day)
+        except ValueError:
+            continue  # no such day in that month
+        return next_date + timedelta(days + weeks * 7)
+    raise OverflowError("no valid date found within 10,000 years")

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
 from apscheduler_rs.util import obj_to_ref, ref_to_obj
 
 __all__ = ("AndTrigger", "BaseCombiningTrigger", "OrTrigger")
@@ -40,11 +40,7 @@ class BaseCombiningTrigger(BaseTrigger):
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("version", 1) > 1:
-            raise ValueError(
-                f"Got serialized data for version {state['version']} of "
-                f"{self.__class__.__name__}, but only versions up to 1 can be handled"
-            )
+        check_state_version(state, 1, self.__class__.__name__)
         self.jitter = state["jitter"]
         self.triggers = []
         for class_ref, trigger_state in state["triggers"]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import DateTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
 
 __all__ = ("DateTrigger",)
 
@@ -21,9 +21,5 @@ class DateTrigger(DateTriggerCore, BaseTrigger):
         # APScheduler 3.0 pickled a (version, state) tuple
         if isinstance(state, tuple):
             state = state[1]
-        if state.get("version", 1) > 1:
-            raise ValueError(
-                f"Got serialized data for version {state['version']} of "
-                f"{self.__class__.__name__}, but only version 1 can be handled"
-            )
+        check_state_version(state, 1, self.__class__.__name__, single=True)
         self._restore(state["run_date"])

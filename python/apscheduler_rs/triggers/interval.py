@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import IntervalTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
 from apscheduler_rs.util import astimezone
 
 __all__ = ("IntervalTrigger",)
@@ -34,11 +34,7 @@ class IntervalTrigger(IntervalTriggerCore, BaseTrigger):
         # APScheduler 3.0 pickled a (version, state) tuple
         if isinstance(state, tuple):
             state = state[1]
-        if state.get("version", 1) > 2:
-            raise ValueError(
-                f"Got serialized data for version {state['version']} of "
-                f"{self.__class__.__name__}, but only versions up to 2 can be handled"
-            )
+        check_state_version(state, 2, self.__class__.__name__)
         self._restore(
             state["timezone"],
             state["start_date"],

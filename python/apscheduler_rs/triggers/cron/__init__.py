@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import CronTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
 from apscheduler_rs.triggers.cron.expressions import expression_to_spec
 from apscheduler_rs.triggers.cron.fields import FIELDS_MAP, BaseField, field_from_spec
 from apscheduler_rs.util import astimezone
@@ -57,11 +57,7 @@ class CronTrigger(CronTriggerCore, BaseTrigger):
         # APScheduler 3.0 pickled a (version, state) tuple
         if isinstance(state, tuple):
             state = state[1]
-        if state.get("version", 1) > 2:
-            raise ValueError(
-                f"Got serialized data for version {state['version']} of "
-                f"{self.__class__.__name__}, but only versions up to 2 can be handled"
-            )
+        check_state_version(state, 2, self.__class__.__name__)
         self._restore(
             astimezone(state["timezone"]),
             state["start_date"],
