@@ -3,7 +3,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 
-use super::datetime::Bridge;
+use super::datetime::to_zoned;
 use super::pyfuncs::{cached, convert_to_datetime, datetime_repr, local_zone};
 use crate::triggers::date::DateTrigger;
 
@@ -15,10 +15,7 @@ pub struct PyDateTrigger {
 
 impl PyDateTrigger {
     fn build(run_date: Bound<'_, PyAny>) -> PyResult<Self> {
-        let py = run_date.py();
-        let tz = run_date.getattr(intern!(py, "tzinfo"))?;
-        let tz = if tz.is_none() { local_zone(py)? } else { tz };
-        let value = Bridge::new(&tz)?.convert(&run_date)?;
+        let value = to_zoned(&run_date, None)?;
         Ok(PyDateTrigger {
             core: DateTrigger { run_date: value },
             run_date: run_date.unbind(),
@@ -35,6 +32,21 @@ impl PyDateTrigger {
         run_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
+        // An aware datetime is used as given whatever the zone; with no zone (or
+        // a ZoneInfo, which `astimezone` accepts unchanged) there is nothing to
+        // check either, so skip the Python helpers.
+        if let Some(run_date) = &run_date {
+            let simple_zone = match &timezone {
+                None => true,
+                Some(tz) => tz.is_none() || tz.get_type().is(cached!(py, "zoneinfo", "ZoneInfo")?),
+            };
+            if simple_zone
+                && run_date.get_type().is(cached!(py, "datetime", "datetime")?)
+                && !run_date.getattr(intern!(py, "tzinfo"))?.is_none()
+            {
+                return Self::build(run_date.clone());
+            }
+        }
         let astimezone = cached!(py, "apscheduler_rs.util", "astimezone")?;
         let tz = astimezone.call1((timezone,))?;
         let tz = if tz.is_truthy()? { tz } else { local_zone(py)? };

@@ -171,6 +171,33 @@ pub fn new_datetime<'py>(
     datetime_type(py)?.call1((PyBytes::new(py, &state), tz))
 }
 
+/// A Python datetime as a core value in its own zone. `own` is a tzinfo whose
+/// zone is already known (a trigger's), so it is not converted again. Naive
+/// datetimes are local time, as Python's `astimezone` reads them.
+pub fn to_zoned(
+    dt: &Bound<'_, PyAny>,
+    own: Option<(&Bound<'_, PyAny>, &Zone)>,
+) -> PyResult<ZonedDateTime> {
+    let py = dt.py();
+    let zone_for = |tzinfo: &Bound<'_, PyAny>| -> PyResult<Zone> {
+        match own {
+            Some((tz, zone)) if tzinfo.is(tz) => Ok(zone.clone()),
+            _ => zone_of(tzinfo),
+        }
+    };
+    if let Some((wall, fold, Some(tzinfo))) = super::capi::read(dt) {
+        return Ok(ZonedDateTime::new(wall, fold, zone_for(&tzinfo)?));
+    }
+    let tzinfo = dt.getattr(intern!(py, "tzinfo"))?;
+    if tzinfo.is_none() {
+        let aware = dt.call_method1(intern!(py, "astimezone"), (utc(py)?,))?;
+        let (wall, fold) = read_wall(&aware)?;
+        return Ok(ZonedDateTime::new(wall, fold, Zone::utc()));
+    }
+    let (wall, fold) = read_wall(dt)?;
+    Ok(ZonedDateTime::new(wall, fold, zone_for(&tzinfo)?))
+}
+
 /// Converts datetimes for one trigger: knows the trigger's own tzinfo object,
 /// and remembers the last datetimes it saw and made. Datetimes are immutable and
 /// the memo holds a reference to them, so identity is a safe key; it makes the
@@ -284,32 +311,9 @@ impl Bridge {
 
     /// Like [`Self::to_core`], without the memo (for values stored long-term).
     pub fn convert(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
-        let py = dt.py();
-        if let Some((wall, fold, Some(tzinfo))) = super::capi::read(dt) {
-            let zone = if tzinfo.is(self.tz.bind(py)) {
-                self.zone.clone()
-            } else {
-                zone_of(&tzinfo)?
-            };
-            return Ok(ZonedDateTime::new(wall, fold, zone));
-        }
-        let tzinfo = dt.getattr(intern!(py, "tzinfo"))?;
-        if tzinfo.is_none() {
-            let utc = utc(py)?;
-            let aware = dt.call_method1(intern!(py, "astimezone"), (utc,))?;
-            let (wall, fold) = read_wall(&aware)?;
-            return Ok(ZonedDateTime::new(wall, fold, Zone::utc()));
-        }
-        let zone = if tzinfo.is(self.tz.bind(py)) {
-            self.zone.clone()
-        } else {
-            zone_of(&tzinfo)?
-        };
-        let (wall, fold) = read_wall(dt)?;
-        Ok(ZonedDateTime::new(wall, fold, zone))
+        to_zoned(dt, Some((self.tz.bind(dt.py()), &self.zone)))
     }
 
-    /// A core value in this trigger's zone as a Python datetime.
     /// The instant (UTC microseconds) of a datetime, from the memo when it is
     /// one we saw or made last (the common case: the previous fire time).
     pub fn utc_of(&self, dt: &Bound<'_, PyAny>) -> PyResult<i64> {

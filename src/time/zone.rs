@@ -18,6 +18,9 @@ const CHRONO_TZ_HORIZON_YEAR: i32 = 2050;
 
 const DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
+/// The start of [`CHRONO_TZ_HORIZON_YEAR`] (2050-01-01T00:00:00Z) in microseconds.
+const HORIZON_UTC_MICROS: i64 = 2_524_608_000 * MICROS_PER_SECOND;
+
 /// A zone whose offsets only its owner can compute (a Python `tzinfo`).
 pub trait ForeignZone: Send + Sync {
     /// The zone's UTC offset in microseconds at a wall time.
@@ -86,13 +89,12 @@ impl Zone {
 
     /// Wall time and fold of a UTC instant given in microseconds.
     pub fn fromutc(&self, utc: i64) -> Result<(NaiveDateTime, bool)> {
-        let utc_wall = micros_to_naive(utc)?;
-        if let Some(twin) = self.twin_for_year(utc_wall.year()) {
-            return twin.fromutc(utc_wall);
-        }
         match self {
             Zone::Fixed(off) => Ok((micros_to_naive(utc + off)?, false)),
-            Zone::Foreign(z) => z.fromutc(utc_wall),
+            Zone::Foreign(z) => z.fromutc(micros_to_naive(utc)?),
+            Zone::Named {
+                twin: Some(twin), ..
+            } if utc >= HORIZON_UTC_MICROS => twin.fromutc(micros_to_naive(utc)?),
             Zone::Named { tz, .. } => {
                 let secs = utc.div_euclid(MICROS_PER_SECOND);
                 if let Some(span) = span_at_utc(tz, secs) {
@@ -376,6 +378,12 @@ mod tests {
                 secs += 17 * 60;
             }
         }
+    }
+
+    #[test]
+    fn horizon_constant_is_the_start_of_the_horizon_year() {
+        let start = make_naive(i64::from(CHRONO_TZ_HORIZON_YEAR), 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(naive_to_micros(start), HORIZON_UTC_MICROS);
     }
 
     #[test]

@@ -275,13 +275,10 @@ def norm_state(value: Any) -> Any:
     return ("object", type(value).__qualname__, repr(value))
 
 
-_MISSING = object()
-
-
 def field_sig(fld: Any) -> Any:
     """A cron field compared by name, string form and default-ness (not by identity)."""
     return (
-        getattr(fld, "name", _MISSING) if hasattr(fld, "name") else "<no name>",
+        getattr(fld, "name", "<no name>"),
         str(fld),
         getattr(fld, "is_default", "<no is_default>"),
     )
