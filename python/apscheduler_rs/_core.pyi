@@ -10,6 +10,7 @@ from typing import Any
 _Expr = tuple[str, int | None, int | None, int | None]
 
 def parse_cron_field(name: str, text: str) -> list[_Expr]: ...
+def datetime_fast_path() -> bool: ...
 
 class CronTriggerCore:
     def __init__(

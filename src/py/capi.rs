@@ -85,7 +85,10 @@ pub fn init(py: Python<'_>) -> PyResult<()> {
         Some(Capi(unsafe { &*(capsule as *const DateTimeCapi) }))
     };
     let _ = CAPI.set(candidate);
-    if !self_test(py).unwrap_or(false) {
+    // APSCHEDULER_RS_PORTABLE_DATETIME=1 forces the attribute route (tests use
+    // it to keep that route covered).
+    let forced_off = std::env::var_os("APSCHEDULER_RS_PORTABLE_DATETIME").is_some_and(|v| v == "1");
+    if forced_off || !self_test(py).unwrap_or(false) {
         // Something differs from what we expect: use the portable route only.
         let _ = CAPI.set(None);
         FAST.set(false).ok();
@@ -99,6 +102,12 @@ static FAST: OnceLock<bool> = OnceLock::new();
 
 fn enabled() -> bool {
     FAST.get().copied().unwrap_or(false)
+}
+
+/// Whether the capsule and layout fast paths are in use (for tests).
+#[pyfunction]
+pub fn datetime_fast_path() -> bool {
+    enabled()
 }
 
 fn self_test(py: Python<'_>) -> PyResult<bool> {

@@ -21,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<date::PyDateTrigger>()?;
     m.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
     m.add_function(wrap_pyfunction!(cron::parse_cron_field, m)?)?;
+    m.add_function(wrap_pyfunction!(capi::datetime_fast_path, m)?)?;
     Ok(())
 }
