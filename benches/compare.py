@@ -475,6 +475,7 @@ def cpu_model() -> str:
 
 def environment() -> dict[str, Any]:
     import apscheduler
+
     import apscheduler_rs
 
     core = importlib.import_module("apscheduler_rs._core")

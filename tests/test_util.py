@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 import apscheduler.util as ref
 import pytest
 import pytz
-from apscheduler_rs import util
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from apscheduler_rs import util
 
 UTC = timezone.utc
 UTIL_PATH = Path(__file__).resolve().parents[1] / "python" / "apscheduler_rs" / "util.py"

@@ -13,12 +13,13 @@ import apscheduler.triggers.combining as ref_combining
 import apscheduler.triggers.cron as ref_cron
 import apscheduler.triggers.date as ref_date
 import apscheduler.triggers.interval as ref_interval
+import pytest
+
 import apscheduler_rs.triggers.calendarinterval as rs_calendarinterval
 import apscheduler_rs.triggers.combining as rs_combining
 import apscheduler_rs.triggers.cron as rs_cron
 import apscheduler_rs.triggers.date as rs_date
 import apscheduler_rs.triggers.interval as rs_interval
-import pytest
 from apscheduler_rs._pickle_compat import CompatUnpickler, loads
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
