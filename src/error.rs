@@ -10,6 +10,10 @@ pub enum Error {
     Value(String),
     /// Wrong type (`TypeError`).
     Type(String),
+    /// A job id already in use (`apscheduler.jobstores.base.ConflictingIdError`).
+    ConflictingId(String),
+    /// No job with this id (`apscheduler.jobstores.base.JobLookupError`).
+    JobLookup(String),
     /// Date arithmetic left the range Python's `datetime` can hold (`OverflowError`).
     Overflow(String),
     /// An error raised by code outside the core that the core called back into
@@ -33,6 +37,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Value(m) | Error::Type(m) | Error::Overflow(m) => f.write_str(m),
+            Error::ConflictingId(id) => {
+                write!(f, "Job identifier ({id}) conflicts with an existing job")
+            }
+            Error::JobLookup(id) => write!(f, "No job by the id of {id} was found"),
             Error::Foreign(e) => write!(f, "{e}"),
         }
     }

@@ -198,6 +198,18 @@ pub fn to_zoned(
     Ok(ZonedDateTime::new(wall, fold, zone_for(&tzinfo)?))
 }
 
+/// A job's run time as the instant APScheduler's stores sort by
+/// (`datetime_to_utc_timestamp`): aware datetimes by their instant, naive ones
+/// read as UTC.
+pub fn store_instant(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let py = dt.py();
+    if dt.getattr(intern!(py, "tzinfo"))?.is_none() {
+        let (wall, _) = read_wall(dt)?;
+        return Ok(crate::time::civil::naive_to_micros(wall));
+    }
+    Ok(to_zoned(dt, None)?.utc_micros()?)
+}
+
 /// Converts datetimes for one trigger: knows the trigger's own tzinfo object,
 /// and remembers the last datetimes it saw and made. Datetimes are immutable and
 /// the memo holds a reference to them, so identity is a safe key; it makes the

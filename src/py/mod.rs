@@ -9,6 +9,7 @@ mod date;
 mod datetime;
 mod errors;
 mod interval;
+mod memory_store;
 mod pyfuncs;
 
 use pyo3::prelude::*;
@@ -20,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<interval::PyIntervalTrigger>()?;
     m.add_class::<date::PyDateTrigger>()?;
     m.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
+    m.add_class::<memory_store::PyMemoryJobStore>()?;
     m.add_function(wrap_pyfunction!(cron::parse_cron_field, m)?)?;
     m.add_function(wrap_pyfunction!(capi::datetime_fast_path, m)?)?;
     Ok(())

@@ -1,0 +1,220 @@
+//! The memory job store's index: jobs ordered by next run time, then id, with
+//! paused jobs (no next run time) last, as APScheduler's `MemoryJobStore`
+//! orders them; O(log n) add, update, remove and next-due lookups.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// When a job runs next: a UTC instant in microseconds, or never (paused).
+/// Paused sorts after every instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RunAt {
+    At(i64),
+    Paused,
+}
+
+impl From<Option<i64>> for RunAt {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(RunAt::Paused, RunAt::At)
+    }
+}
+
+/// Jobs by id and in run order. `J` is whatever the caller stores per job (the
+/// Python job object in the bindings).
+pub struct JobIndex<J> {
+    /// (run time, id): Rust orders `str` by UTF-8 bytes, which is code-point
+    /// order, the order Python compares ids in.
+    order: BTreeSet<(RunAt, Arc<str>)>,
+    jobs: HashMap<Arc<str>, (RunAt, J)>,
+}
+
+impl<J> Default for JobIndex<J> {
+    fn default() -> Self {
+        JobIndex {
+            order: BTreeSet::new(),
+            jobs: HashMap::new(),
+        }
+    }
+}
+
+impl<J> JobIndex<J> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&J> {
+        self.jobs.get(id).map(|(_, job)| job)
+    }
+
+    /// Add a job; an id already present is refused and nothing changes.
+    pub fn add(&mut self, id: &str, run_at: RunAt, job: J) -> Result<()> {
+        if self.jobs.contains_key(id) {
+            return Err(Error::ConflictingId(id.to_owned()));
+        }
+        let key: Arc<str> = Arc::from(id);
+        self.order.insert((run_at, Arc::clone(&key)));
+        self.jobs.insert(key, (run_at, job));
+        Ok(())
+    }
+
+    /// Replace a job, moving it if its run time changed; returns the old one.
+    pub fn update(&mut self, id: &str, run_at: RunAt, job: J) -> Result<J> {
+        let (key, (old_run_at, _)) = self
+            .jobs
+            .get_key_value(id)
+            .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
+        let (key, old_run_at) = (Arc::clone(key), *old_run_at);
+        if old_run_at != run_at {
+            self.order.remove(&(old_run_at, Arc::clone(&key)));
+            self.order.insert((run_at, Arc::clone(&key)));
+        }
+        let (_, old) = self
+            .jobs
+            .insert(key, (run_at, job))
+            .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
+        Ok(old)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Result<J> {
+        let (key, (run_at, job)) = self
+            .jobs
+            .remove_entry(id)
+            .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
+        self.order.remove(&(run_at, key));
+        Ok(job)
+    }
+
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.jobs.clear();
+    }
+
+    /// The earliest run time of any scheduled (not paused) job.
+    pub fn next_run_at(&self) -> Option<i64> {
+        match self.order.iter().next() {
+            Some((RunAt::At(t), _)) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// The first job in run order (the one `next_run_at` belongs to).
+    pub fn first(&self) -> Option<&J> {
+        self.order.iter().next().and_then(|(_, id)| self.get(id))
+    }
+
+    /// Jobs due at `now` (run time <= now), in run order.
+    pub fn due(&self, now: i64) -> impl Iterator<Item = &J> {
+        self.order
+            .iter()
+            .take_while(move |(run_at, _)| *run_at <= RunAt::At(now))
+            .filter_map(|(_, id)| self.get(id))
+    }
+
+    /// Every job in run order, paused ones last.
+    pub fn iter(&self) -> impl Iterator<Item = &J> {
+        self.order.iter().filter_map(|(_, id)| self.get(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference's model: a list kept sorted by (run time or +inf, id).
+    #[derive(Default)]
+    struct Model(Vec<(RunAt, String, u32)>);
+
+    impl Model {
+        fn sort(&mut self) {
+            self.0.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        }
+    }
+
+    #[test]
+    fn random_operations_match_a_sorted_list() {
+        let mut index = JobIndex::new();
+        let mut model = Model::default();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for step in 0..20_000u32 {
+            let id = format!("job{}", next() % 300);
+            let run_at = match next() % 10 {
+                0 => RunAt::Paused,
+                _ => RunAt::At((next() % 50) as i64),
+            };
+            match next() % 4 {
+                0 | 1 => {
+                    let present = model.0.iter().any(|(_, i, _)| *i == id);
+                    let added = index.add(&id, run_at, step);
+                    assert_eq!(added.is_err(), present);
+                    if !present {
+                        model.0.push((run_at, id, step));
+                    }
+                }
+                2 => {
+                    let updated = index.update(&id, run_at, step);
+                    match model.0.iter_mut().find(|(_, i, _)| *i == id) {
+                        Some(entry) => {
+                            assert_eq!(updated.ok(), Some(entry.2));
+                            *entry = (run_at, id, step);
+                        }
+                        None => assert!(matches!(updated, Err(Error::JobLookup(_)))),
+                    }
+                }
+                _ => {
+                    let removed = index.remove(&id);
+                    match model.0.iter().position(|(_, i, _)| *i == id) {
+                        Some(pos) => assert_eq!(removed.ok(), Some(model.0.remove(pos).2)),
+                        None => assert!(matches!(removed, Err(Error::JobLookup(_)))),
+                    }
+                }
+            }
+            model.sort();
+            assert_eq!(index.len(), model.0.len());
+            if step % 97 == 0 {
+                let now = (next() % 60) as i64;
+                let due: Vec<u32> = index.due(now).copied().collect();
+                let expected: Vec<u32> = model
+                    .0
+                    .iter()
+                    .take_while(|(r, _, _)| *r <= RunAt::At(now))
+                    .map(|e| e.2)
+                    .collect();
+                assert_eq!(due, expected);
+                let all: Vec<u32> = index.iter().copied().collect();
+                assert_eq!(all, model.0.iter().map(|e| e.2).collect::<Vec<_>>());
+                let first_at = model.0.first().and_then(|e| match e.0 {
+                    RunAt::At(t) => Some(t),
+                    RunAt::Paused => None,
+                });
+                assert_eq!(index.next_run_at(), first_at);
+            }
+        }
+    }
+
+    #[test]
+    fn ids_order_by_code_point_as_in_python() {
+        let mut index = JobIndex::new();
+        for id in ["b", "a", "é", "Z", "aa", "\u{1F600}"] {
+            index.add(id, RunAt::At(5), id.to_owned()).unwrap();
+        }
+        let order: Vec<&String> = index.iter().collect();
+        // sorted(["b", "a", "é", "Z", "aa", "\U0001F600"]) in Python:
+        assert_eq!(order, ["Z", "a", "aa", "b", "é", "\u{1F600}"]);
+    }
+}
