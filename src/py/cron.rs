@@ -95,7 +95,8 @@ fn keeps_core_constructor(cls: &Bound<'_, PyType>) -> PyResult<bool> {
     let plain = cls.getattr(intern!(py, "__new__"))?.is(&core_new)
         && cls.getattr(intern!(py, "__init__"))?.is(&object_init);
     if plain {
-        *PLAIN_CLASS.lock() = Some(cls.clone().unbind());
+        let replaced = PLAIN_CLASS.lock().replace(cls.clone().unbind());
+        drop(replaced); // after the lock, as everywhere a Python object is released
     }
     Ok(plain)
 }

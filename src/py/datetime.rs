@@ -101,7 +101,10 @@ pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
         }
     }
     let zone = compute_zone(tz)?;
-    *LAST_ZONE.lock() = Some((tz.clone().unbind(), zone.clone()));
+    let replaced = LAST_ZONE
+        .lock()
+        .replace((tz.clone().unbind(), zone.clone()));
+    drop(replaced); // after the lock: a tzinfo's __del__ may call back in here
     Ok(zone)
 }
 
@@ -286,12 +289,16 @@ impl Bridge {
             }
         }
         let value = self.convert(dt)?;
-        self.memo.lock().last_input = Some(Seen {
+        let seen = Seen {
             obj: dt.clone().unbind(),
             wall: value.wall,
             fold: value.fold,
             zone: Some(value.zone.clone()),
-        });
+        };
+        let replaced = self.memo.lock().last_input.replace(seen);
+        // Dropped after the lock: releasing the last reference to a datetime
+        // can run Python code (a tzinfo's __del__) that calls back in here.
+        drop(replaced);
         Ok(value)
     }
 
@@ -343,31 +350,43 @@ impl Bridge {
     pub fn instant_to_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
         let (wall, fold) = self.zone.fromutc(utc)?;
         let dt = new_datetime(py, wall, fold, self.tz.bind(py))?;
-        let mut memo = self.memo.lock();
-        self.output_addr.store(0, Ordering::Release);
-        memo.last_output = Some(Seen {
-            obj: dt.clone().unbind(),
-            wall,
-            fold,
-            zone: None,
-        });
-        self.output_utc.store(utc, Ordering::Release);
-        self.output_addr
-            .store(dt.as_ptr() as usize, Ordering::Release);
+        self.remember_output(&dt, wall, fold, Some(utc));
         Ok(dt)
     }
 
     pub fn to_py<'py>(&self, py: Python<'py>, value: ZonedDateTime) -> PyResult<Bound<'py, PyAny>> {
         let dt = new_datetime(py, value.wall, value.fold, self.tz.bind(py))?;
-        // Outputs are always in the trigger's own zone.
-        let mut memo = self.memo.lock();
-        self.output_addr.store(0, Ordering::Release);
-        memo.last_output = Some(Seen {
-            obj: dt.clone().unbind(),
-            wall: value.wall,
-            fold: value.fold,
-            zone: None,
-        });
+        self.remember_output(&dt, value.wall, value.fold, None);
         Ok(dt)
+    }
+
+    /// Remember a datetime we returned (always in the trigger's own zone), and
+    /// publish its instant for [`Self::utc_of`] when known.
+    fn remember_output(
+        &self,
+        dt: &Bound<'_, PyAny>,
+        wall: NaiveDateTime,
+        fold: bool,
+        utc: Option<i64>,
+    ) {
+        let seen = Seen {
+            obj: dt.clone().unbind(),
+            wall,
+            fold,
+            zone: None,
+        };
+        let replaced = {
+            let mut memo = self.memo.lock();
+            self.output_addr.store(0, Ordering::Release);
+            let replaced = memo.last_output.replace(seen);
+            if let Some(utc) = utc {
+                self.output_utc.store(utc, Ordering::Release);
+                self.output_addr
+                    .store(dt.as_ptr() as usize, Ordering::Release);
+            }
+            replaced
+        };
+        // After the lock, as in `to_core`.
+        drop(replaced);
     }
 }

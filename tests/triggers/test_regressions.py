@@ -304,3 +304,51 @@ def test_calendarinterval_bool_and_float_counts(kwargs: dict[str, object]) -> No
     now = datetime(2024, 1, 1, tzinfo=HELSINKI)
     case = Case("calendarinterval-bool-float", spec, now, delays=[timedelta(0)] * 19)
     assert_no_problems(compare_case(case), 1)
+
+
+def test_tzinfo_finalizer_calling_back_into_the_trigger_does_not_deadlock() -> None:
+    """Releasing a remembered datetime or tzinfo can run a tzinfo's __del__, which
+    may use the same trigger (or the zone cache) again: no Rust lock may be held
+    while that happens. A deadlock would hang the child process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        from datetime import datetime, timedelta, tzinfo, timezone
+        from apscheduler_rs.triggers.cron import CronTrigger
+
+        cron = CronTrigger(minute="*/5", timezone="UTC")
+        other = CronTrigger(minute="*/5", timezone="UTC")
+        calls = []
+
+        def at(hours):  # a new tzinfo object every time: goes through the zone cache
+            return datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=hours)))
+
+        class Reentrant(tzinfo):
+            def __init__(self, trigger):
+                self.trigger = trigger
+            def utcoffset(self, dt):
+                return timedelta(hours=1)
+            def dst(self, dt):
+                return timedelta(0)
+            def __del__(self):
+                calls.append(self.trigger.get_next_fire_time(None, at(2)))
+
+        # 1. the trigger's memo holds the last reference when it is replaced
+        cron.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=Reentrant(cron)))
+        other.get_next_fire_time(None, at(3))  # evicts it from the zone cache
+        cron.get_next_fire_time(None, at(4))   # releases it: __del__ uses cron
+        # 2. the zone cache holds the last reference when it is replaced
+        other.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=Reentrant(other)))
+        other.get_next_fire_time(None, at(5))  # memo released; the cache still has it
+        cron.get_next_fire_time(None, at(6))   # evicts it: __del__ uses the cache
+        print(len(calls))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"
