@@ -1,0 +1,253 @@
+"""Jobs: a callable with its arguments, a trigger, and the options that govern
+its runs. Users get them from ``add_job``/``get_job`` and change them through
+the scheduler (or the shortcuts here); they never build them directly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from inspect import isclass, ismethod
+from typing import Any
+from uuid import uuid4
+
+from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.util import (
+    check_callable_args,
+    convert_to_datetime,
+    datetime_repr,
+    get_callable_name,
+    obj_to_ref,
+    ref_to_obj,
+)
+
+__all__ = ("Job",)
+
+UTC = timezone.utc
+
+
+class Job:
+    """One scheduled job.
+
+    Attributes: ``id``, ``name``, ``func`` (and ``func_ref``, its textual
+    reference when it has one), ``args``, ``kwargs``, ``trigger``, ``executor``
+    (alias), ``misfire_grace_time`` (seconds a run may be late; ``None``: any),
+    ``coalesce``, ``max_instances``, ``next_run_time`` (``None`` while paused).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_jobstore_alias",
+        "_scheduler",
+        "args",
+        "coalesce",
+        "executor",
+        "func",
+        "func_ref",
+        "id",
+        "kwargs",
+        "max_instances",
+        "misfire_grace_time",
+        "name",
+        "next_run_time",
+        "trigger",
+    )
+
+    def __init__(self, scheduler: Any, id: str | None = None, **kwargs: Any) -> None:
+        self._scheduler = scheduler
+        self._jobstore_alias: str | None = None
+        self._modify(id=id or uuid4().hex, **kwargs)
+
+    # Shortcuts to the scheduler's methods for this job.
+
+    def modify(self, **changes: Any) -> Job:
+        """Change the job (same keywords as its attributes) and save it."""
+        self._scheduler.modify_job(self.id, self._jobstore_alias, **changes)
+        return self
+
+    def reschedule(self, trigger: Any, **trigger_args: Any) -> Job:
+        """Give the job a new trigger (an alias and its arguments, or an instance)."""
+        self._scheduler.reschedule_job(self.id, self._jobstore_alias, trigger, **trigger_args)
+        return self
+
+    def pause(self) -> Job:
+        """Stop running the job until :meth:`resume`."""
+        self._scheduler.pause_job(self.id, self._jobstore_alias)
+        return self
+
+    def resume(self) -> Job:
+        """Schedule a paused job again from its trigger."""
+        self._scheduler.resume_job(self.id, self._jobstore_alias)
+        return self
+
+    def remove(self) -> None:
+        """Unschedule the job and delete it from its job store."""
+        self._scheduler.remove_job(self.id, self._jobstore_alias)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the job still waits for the scheduler to start and store it."""
+        return self._jobstore_alias is None
+
+    def _get_run_times(self, now: datetime) -> list[datetime]:
+        """The run times from ``next_run_time`` up to and including ``now``."""
+        run_times: list[datetime] = []
+        next_run_time = self.next_run_time
+        now_utc = now.astimezone(UTC)
+        while next_run_time and next_run_time.astimezone(UTC) <= now_utc:
+            run_times.append(next_run_time)
+            next_run_time = self.trigger.get_next_fire_time(next_run_time, now)
+        return run_times
+
+    def _modify(self, **changes: Any) -> None:
+        """Check every change first, then apply them all: a refused change leaves
+        the job as it was."""
+        approved: dict[str, Any] = {}
+
+        if "id" in changes:
+            value = changes.pop("id")
+            if not isinstance(value, str):
+                raise TypeError("id must be a nonempty string")
+            if hasattr(self, "id"):
+                raise ValueError("The job ID may not be changed")
+            approved["id"] = value
+
+        if "func" in changes or "args" in changes or "kwargs" in changes:
+            func = changes.pop("func") if "func" in changes else self.func
+            args = changes.pop("args") if "args" in changes else self.args
+            kwargs = changes.pop("kwargs") if "kwargs" in changes else self.kwargs
+            if isinstance(func, str):
+                func_ref: str | None = func
+                func = ref_to_obj(func)
+            elif callable(func):
+                try:
+                    func_ref = obj_to_ref(func)
+                except ValueError:
+                    func_ref = None  # a lambda or local function: memory stores only
+            else:
+                # e.g. my_job() passed instead of my_job
+                raise TypeError("func must be a callable or a textual reference to one")
+            if not hasattr(self, "name") and changes.get("name") is None:
+                changes["name"] = get_callable_name(func)
+            if isinstance(args, str) or not isinstance(args, Iterable):
+                raise TypeError("args must be a non-string iterable")
+            if isinstance(kwargs, str) or not isinstance(kwargs, Mapping):
+                raise TypeError("kwargs must be a dict-like object")
+            check_callable_args(func, args, kwargs)
+            approved.update(func=func, func_ref=func_ref, args=args, kwargs=kwargs)
+
+        if "name" in changes:
+            value = changes.pop("name")
+            if not value or not isinstance(value, str):
+                raise TypeError("name must be a nonempty string")
+            approved["name"] = value
+
+        if "misfire_grace_time" in changes:
+            value = changes.pop("misfire_grace_time")
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise TypeError("misfire_grace_time must be either None or a positive integer")
+            approved["misfire_grace_time"] = value
+
+        if "coalesce" in changes:
+            approved["coalesce"] = bool(changes.pop("coalesce"))
+
+        if "max_instances" in changes:
+            value = changes.pop("max_instances")
+            if not isinstance(value, int) or value <= 0:
+                raise TypeError("max_instances must be a positive integer")
+            approved["max_instances"] = value
+
+        if "trigger" in changes:
+            trigger = changes.pop("trigger")
+            if not isinstance(trigger, BaseTrigger):
+                raise TypeError(
+                    f"Expected a trigger instance, got {trigger.__class__.__name__} instead"
+                )
+            approved["trigger"] = trigger
+
+        if "executor" in changes:
+            value = changes.pop("executor")
+            if not isinstance(value, str):
+                raise TypeError("executor must be a string")
+            approved["executor"] = value
+
+        if "next_run_time" in changes:
+            value = changes.pop("next_run_time")
+            approved["next_run_time"] = convert_to_datetime(
+                value, self._scheduler.timezone, "next_run_time"
+            )
+
+        if changes:
+            raise AttributeError(
+                "The following are not modifiable attributes of Job: {}".format(", ".join(changes))
+            )
+
+        for key, value in approved.items():
+            setattr(self, key, value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        if not self.func_ref:
+            raise ValueError(
+                f"This Job cannot be serialized since the reference to its callable "
+                f"({self.func!r}) could not be determined. Consider giving a textual "
+                "reference (module:function name) instead."
+            )
+        # A bound method is stored as its function's reference plus the instance
+        # as first argument.
+        func = self.func
+        if ismethod(func) and not isclass(func.__self__) and obj_to_ref(func) == self.func_ref:
+            args = (func.__self__, *self.args)
+        else:
+            args = self.args
+        return {
+            "version": 1,
+            "id": self.id,
+            "func": self.func_ref,
+            "trigger": self.trigger,
+            "executor": self.executor,
+            "args": args,
+            "kwargs": self.kwargs,
+            "name": self.name,
+            "misfire_grace_time": self.misfire_grace_time,
+            "coalesce": self.coalesce,
+            "max_instances": self.max_instances,
+            "next_run_time": self.next_run_time,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("version", 1) > 1:
+            raise ValueError(
+                f"Job has version {state['version']}, but only version 1 can be handled"
+            )
+        self.id = state["id"]
+        self.func_ref = state["func"]
+        self.func = ref_to_obj(self.func_ref)
+        self.trigger = state["trigger"]
+        self.executor = state["executor"]
+        self.args = state["args"]
+        self.kwargs = state["kwargs"]
+        self.name = state["name"]
+        self.misfire_grace_time = state["misfire_grace_time"]
+        self.coalesce = state["coalesce"]
+        self.max_instances = state["max_instances"]
+        self.next_run_time = state["next_run_time"]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Job):
+            return self.id == other.id
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by id: unhashable
+
+    def __repr__(self) -> str:
+        return f"<Job (id={self.id} name={self.name})>"
+
+    def __str__(self) -> str:
+        if hasattr(self, "next_run_time"):
+            status = (
+                "next run at: " + datetime_repr(self.next_run_time)
+                if self.next_run_time
+                else "paused"
+            )
+        else:
+            status = "pending"
+        return f"{self.name} (trigger: {self.trigger}, {status})"
