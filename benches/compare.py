@@ -380,6 +380,97 @@ WORKLOADS: list[Workload] = [
 ]
 
 
+# --------------------------------------------------------------------------- job stores
+
+
+class StoreJob:
+    """What a job store needs of a job: an id and a next run time."""
+
+    def __init__(self, job_id: str, next_run_time: datetime | None) -> None:
+        self.id = job_id
+        self.next_run_time = next_run_time
+
+
+def stored_jobs(size: int) -> list[StoreJob]:
+    # run times spread over a day, several jobs per second, in scrambled order
+    return [
+        StoreJob(f"job-{i}", NOW + timedelta(seconds=(i * 7919) % 86_400)) for i in range(size)
+    ]
+
+
+def filled_store(lib: Lib, size: int) -> Any:
+    store = lib.mod("jobstores.memory").MemoryJobStore()
+    for job in stored_jobs(size):
+        store.add_job(job)
+    return store
+
+
+def store_add_remove(size: int) -> Callable[[Lib, int], Go]:
+    """One op: add a job among ``size`` others, then remove it."""
+
+    def make(lib: Lib, n: int) -> Go:
+        store = filled_store(lib, size)
+        extra = [
+            StoreJob(f"extra-{i}", NOW + timedelta(seconds=(i * 104_729) % 86_400))
+            for i in range(min(n, 1000))
+        ]
+
+        def go() -> Any:
+            add, remove = store.add_job, store.remove_job
+            for i in range(n):
+                job = extra[i % len(extra)]
+                add(job)
+                remove(job.id)
+            return store
+
+        return go
+
+    return make
+
+
+def store_check(size: int) -> Callable[[Lib], Any]:
+    def check(lib: Lib) -> Any:
+        store = filled_store(lib, size)
+        due = store.get_due_jobs(NOW + timedelta(hours=1))
+        return [job.id for job in store.get_all_jobs()[:50]], [job.id for job in due[:50]]
+
+    return check
+
+
+def store_due(size: int) -> Callable[[Lib, int], Go]:
+    """One op: find the due jobs (the first 1%) among ``size``."""
+
+    def make(lib: Lib, n: int) -> Go:
+        store = filled_store(lib, size)
+        now = NOW + timedelta(seconds=864)
+        return repeat(lambda: store.get_due_jobs(now), n)
+
+    return make
+
+
+STORE_WORKLOADS = [
+    Workload(
+        "MemoryJobStore add+remove among 2,000 jobs",
+        None,
+        store_add_remove(2_000),
+        store_check(2_000),
+    ),
+    Workload(
+        "MemoryJobStore add+remove among 20,000 jobs",
+        None,
+        store_add_remove(20_000),
+        store_check(20_000),
+    ),
+    Workload(
+        "MemoryJobStore get_due_jobs (1% of 20,000 due)",
+        None,
+        store_due(20_000),
+        store_check(20_000),
+    ),
+]
+WORKLOADS.extend(STORE_WORKLOADS)
+
+
 # --------------------------------------------------------------------------- measuring
 
 

@@ -60,3 +60,14 @@ def test_repr_names_the_class() -> None:
     # pair of braces); ours names the class.
     assert repr(ours.JobEvent(ours.EVENT_JOB_ADDED, "a", None)) == "<JobEvent (code=512)>"
     assert "self.__class__" in repr(ref.JobEvent(ref.EVENT_JOB_ADDED, "a", None))
+
+
+def test_scheduler_state_errors_match_the_reference() -> None:
+    import apscheduler.schedulers as ref_schedulers
+
+    import apscheduler_rs.schedulers as our_schedulers
+
+    for name in ("SchedulerAlreadyRunningError", "SchedulerNotRunningError"):
+        ours_exc, ref_exc = getattr(our_schedulers, name)(), getattr(ref_schedulers, name)()
+        assert str(ours_exc) == str(ref_exc)
+        assert isinstance(ours_exc, Exception)

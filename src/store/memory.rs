@@ -2,7 +2,7 @@
 //! paused jobs (no next run time) last, as APScheduler's `MemoryJobStore`
 //! orders them; O(log n) add, update, remove and next-due lookups.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -22,19 +22,21 @@ impl From<Option<i64>> for RunAt {
 }
 
 /// Jobs by id and in run order. `J` is whatever the caller stores per job (the
-/// Python job object in the bindings).
+/// Python job object in the bindings). The jobs live in the ordered map, so
+/// walking them in run order (due jobs, all jobs) needs no lookups; the id map
+/// only says where each job sorts.
 pub struct JobIndex<J> {
-    /// (run time, id): Rust orders `str` by UTF-8 bytes, which is code-point
-    /// order, the order Python compares ids in.
-    order: BTreeSet<(RunAt, Arc<str>)>,
-    jobs: HashMap<Arc<str>, (RunAt, J)>,
+    /// (run time, id) -> job. Rust orders `str` by UTF-8 bytes, which is
+    /// code-point order, the order Python compares ids in.
+    order: BTreeMap<(RunAt, Arc<str>), J>,
+    run_at: HashMap<Arc<str>, RunAt>,
 }
 
 impl<J> Default for JobIndex<J> {
     fn default() -> Self {
         JobIndex {
-            order: BTreeSet::new(),
-            jobs: HashMap::new(),
+            order: BTreeMap::new(),
+            run_at: HashMap::new(),
         }
     }
 }
@@ -45,63 +47,66 @@ impl<J> JobIndex<J> {
     }
 
     pub fn len(&self) -> usize {
-        self.jobs.len()
+        self.run_at.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
+        self.run_at.is_empty()
+    }
+
+    fn key(&self, id: &str) -> Option<(RunAt, Arc<str>)> {
+        let (key, run_at) = self.run_at.get_key_value(id)?;
+        Some((*run_at, Arc::clone(key)))
     }
 
     pub fn get(&self, id: &str) -> Option<&J> {
-        self.jobs.get(id).map(|(_, job)| job)
+        self.order.get(&self.key(id)?)
     }
 
     /// Add a job; an id already present is refused and nothing changes.
     pub fn add(&mut self, id: &str, run_at: RunAt, job: J) -> Result<()> {
-        if self.jobs.contains_key(id) {
+        if self.run_at.contains_key(id) {
             return Err(Error::ConflictingId(id.to_owned()));
         }
-        let key: Arc<str> = Arc::from(id);
-        self.order.insert((run_at, Arc::clone(&key)));
-        self.jobs.insert(key, (run_at, job));
+        let id: Arc<str> = Arc::from(id);
+        self.order.insert((run_at, Arc::clone(&id)), job);
+        self.run_at.insert(id, run_at);
         Ok(())
     }
 
     /// Replace a job, moving it if its run time changed; returns the old one.
     pub fn update(&mut self, id: &str, run_at: RunAt, job: J) -> Result<J> {
-        let (key, (old_run_at, _)) = self
-            .jobs
-            .get_key_value(id)
+        let old_key = self
+            .key(id)
             .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
-        let (key, old_run_at) = (Arc::clone(key), *old_run_at);
-        if old_run_at != run_at {
-            self.order.remove(&(old_run_at, Arc::clone(&key)));
-            self.order.insert((run_at, Arc::clone(&key)));
-        }
-        let (_, old) = self
-            .jobs
-            .insert(key, (run_at, job))
+        let old = self
+            .order
+            .remove(&old_key)
             .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
+        let id = old_key.1;
+        self.order.insert((run_at, Arc::clone(&id)), job);
+        self.run_at.insert(id, run_at);
         Ok(old)
     }
 
     pub fn remove(&mut self, id: &str) -> Result<J> {
-        let (key, (run_at, job)) = self
-            .jobs
-            .remove_entry(id)
+        let key = self
+            .key(id)
             .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
-        self.order.remove(&(run_at, key));
-        Ok(job)
+        self.run_at.remove(id);
+        self.order
+            .remove(&key)
+            .ok_or_else(|| Error::JobLookup(id.to_owned()))
     }
 
     pub fn clear(&mut self) {
         self.order.clear();
-        self.jobs.clear();
+        self.run_at.clear();
     }
 
     /// The earliest run time of any scheduled (not paused) job.
     pub fn next_run_at(&self) -> Option<i64> {
-        match self.order.iter().next() {
+        match self.order.keys().next() {
             Some((RunAt::At(t), _)) => Some(*t),
             _ => None,
         }
@@ -109,20 +114,20 @@ impl<J> JobIndex<J> {
 
     /// The first job in run order (the one `next_run_at` belongs to).
     pub fn first(&self) -> Option<&J> {
-        self.order.iter().next().and_then(|(_, id)| self.get(id))
+        self.order.values().next()
     }
 
     /// Jobs due at `now` (run time <= now), in run order.
     pub fn due(&self, now: i64) -> impl Iterator<Item = &J> {
         self.order
             .iter()
-            .take_while(move |(run_at, _)| *run_at <= RunAt::At(now))
-            .filter_map(|(_, id)| self.get(id))
+            .take_while(move |((run_at, _), _)| *run_at <= RunAt::At(now))
+            .map(|(_, job)| job)
     }
 
     /// Every job in run order, paused ones last.
     pub fn iter(&self) -> impl Iterator<Item = &J> {
-        self.order.iter().filter_map(|(_, id)| self.get(id))
+        self.order.values()
     }
 }
 
