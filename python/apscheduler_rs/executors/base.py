@@ -1,0 +1,177 @@
+"""What every executor implements, and running one job's due runs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from abc import ABCMeta, abstractmethod
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from traceback import format_tb
+from types import TracebackType
+from typing import Any
+
+from apscheduler_rs.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
+
+__all__ = ("BaseExecutor", "MaxInstancesReachedError", "run_coroutine_job", "run_job")
+
+
+class MaxInstancesReachedError(Exception):
+    """The job already has ``max_instances`` runs in progress."""
+
+    def __init__(self, job: Any) -> None:
+        super().__init__(
+            f'Job "{job.id}" has already reached its maximum number of instances '
+            f"({job.max_instances})"
+        )
+
+
+class BaseExecutor(metaclass=ABCMeta):
+    """Base class of executors. Subclasses implement :meth:`_do_submit_job` and
+    report each submission's end with :meth:`_run_job_success` or
+    :meth:`_run_job_error`."""
+
+    _scheduler: Any = None
+    _lock: Any = None
+    _logger = logging.getLogger("apscheduler.executors")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._instances: defaultdict[str, int] = defaultdict(int)
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        """Called when the scheduler starts, or when the executor is added to a
+        running scheduler, under the alias it was given."""
+        self._scheduler = scheduler
+        self._lock = scheduler._create_lock()
+        self._logger = logging.getLogger(f"apscheduler.executors.{alias}")
+
+    def shutdown(self, wait: bool = True) -> None:  # noqa: B027 - optional hook
+        """Stop; with ``wait``, after the submitted jobs have finished."""
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        """Run ``job`` for ``run_times`` (the times it was due).
+
+        :raises MaxInstancesReachedError: if ``job.max_instances`` runs of it are
+            already in progress
+        """
+        assert self._lock is not None, "This executor has not been started yet"
+        with self._lock:
+            if self._instances[job.id] >= job.max_instances:
+                raise MaxInstancesReachedError(job)
+            self._do_submit_job(job, run_times)
+            self._instances[job.id] += 1
+
+    @abstractmethod
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        """Arrange for :func:`run_job` to be called."""
+
+    def _finished(self, job_id: str) -> None:
+        with self._lock:
+            self._instances[job_id] -= 1
+            if self._instances[job_id] == 0:
+                del self._instances[job_id]
+
+    def _run_job_success(self, job_id: str, events: list[JobExecutionEvent]) -> None:
+        """:func:`run_job` returned ``events``: pass them to the scheduler."""
+        self._finished(job_id)
+        for event in events:
+            self._scheduler._dispatch_event(event)
+
+    def _run_job_error(
+        self, job_id: str, exc: BaseException, traceback: TracebackType | None = None
+    ) -> None:
+        """Calling :func:`run_job` itself failed (not the job: that is an event)."""
+        self._finished(job_id)
+        self._logger.error(
+            "Error running job %s", job_id, exc_info=(exc.__class__, exc, traceback)
+        )
+
+
+def _missed(job: Any, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger):
+    """The event for a run later than the job's grace time allows, or ``None``."""
+    if job.misfire_grace_time is None:
+        return None
+    lateness = datetime.now(timezone.utc) - run_time
+    if lateness <= timedelta(seconds=job.misfire_grace_time):
+        return None
+    logger.warning('Run time of job "%s" was missed by %s', job, lateness)
+    return JobExecutionEvent(EVENT_JOB_MISSED, job.id, jobstore_alias, run_time)
+
+
+def _failed(
+    job: Any, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger
+) -> JobExecutionEvent:
+    """The event for a run that raised (called from the ``except`` block)."""
+    exc, tb = sys.exc_info()[1:]
+    event = JobExecutionEvent(
+        EVENT_JOB_ERROR,
+        job.id,
+        jobstore_alias,
+        run_time,
+        exception=exc,
+        traceback="".join(format_tb(tb)),
+    )
+    logger.exception('Job "%s" raised an exception', job)
+    # the frames would keep the job's locals alive through the exception
+    traceback.clear_frames(tb)
+    return event
+
+
+def run_job(
+    job: Any, jobstore_alias: str | None, run_times: list[datetime], logger_name: str
+) -> list[JobExecutionEvent]:
+    """Run ``job`` once per due run time (skipping those past its grace time) and
+    return the events to dispatch. Executors call this in their worker."""
+    events = []
+    logger = logging.getLogger(logger_name)
+    for run_time in run_times:
+        missed = _missed(job, jobstore_alias, run_time, logger)
+        if missed is not None:
+            events.append(missed)
+            continue
+        logger.info('Running job "%s" (scheduled at %s)', job, run_time)
+        try:
+            retval = job.func(*job.args, **job.kwargs)
+        except BaseException:
+            events.append(_failed(job, jobstore_alias, run_time, logger))
+        else:
+            events.append(
+                JobExecutionEvent(
+                    EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval
+                )
+            )
+            logger.info('Job "%s" executed successfully', job)
+    return events
+
+
+async def run_coroutine_job(
+    job: Any, jobstore_alias: str | None, run_times: list[datetime], logger_name: str
+) -> list[JobExecutionEvent]:
+    """:func:`run_job` for a coroutine function, awaited on the running loop."""
+    events = []
+    logger = logging.getLogger(logger_name)
+    for run_time in run_times:
+        missed = _missed(job, jobstore_alias, run_time, logger)
+        if missed is not None:
+            events.append(missed)
+            continue
+        logger.info('Running job "%s" (scheduled at %s)', job, run_time)
+        try:
+            retval = await job.func(*job.args, **job.kwargs)
+        except BaseException:
+            events.append(_failed(job, jobstore_alias, run_time, logger))
+        else:
+            events.append(
+                JobExecutionEvent(
+                    EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval
+                )
+            )
+            logger.info('Job "%s" executed successfully', job)
+    return events
