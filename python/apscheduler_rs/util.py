@@ -349,6 +349,48 @@ def maybe_ref(ref: Any) -> Any:
     return ref
 
 
+#: function -> (code, defaults, keyword-only default names, parameters): the
+#: analysis of ``inspect.signature`` (about 7 us a call), redone only when the
+#: function's code or defaults change. Weak keys: no function is kept alive.
+_PARAMETERS_CACHE: Any = None
+
+
+def _analyse(func: Callable[..., Any]) -> tuple[tuple[Any, str, bool], ...]:
+    from inspect import Parameter, signature
+
+    return tuple(
+        (param.kind, param.name, param.default is Parameter.empty)
+        for param in signature(func, follow_wrapped=False).parameters.values()
+    )
+
+
+def _parameters(func: Callable[..., Any]) -> tuple[tuple[Any, str, bool], ...]:
+    """``(kind, name, required)`` of each parameter of ``func``, as
+    ``inspect.signature`` reports them; raises ValueError where it does."""
+    global _PARAMETERS_CACHE
+    # Only plain functions are cached: their signature follows from their code
+    # and defaults alone, unless one was set explicitly.
+    if type(func) is not FunctionType or "__signature__" in func.__dict__:
+        return _analyse(func)
+    if _PARAMETERS_CACHE is None:
+        from weakref import WeakKeyDictionary
+
+        _PARAMETERS_CACHE = WeakKeyDictionary()
+    kwdefaults = func.__kwdefaults__
+    kwdefault_names = tuple(kwdefaults) if kwdefaults else ()
+    entry = _PARAMETERS_CACHE.get(func)
+    if (
+        entry is not None
+        and entry[0] is func.__code__
+        and entry[1] is func.__defaults__
+        and entry[2] == kwdefault_names
+    ):
+        return entry[3]
+    parameters = _analyse(func)
+    _PARAMETERS_CACHE[func] = (func.__code__, func.__defaults__, kwdefault_names, parameters)
+    return parameters
+
+
 def check_callable_args(
     func: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any]
 ) -> None:
@@ -357,13 +399,13 @@ def check_callable_args(
     Done when the job is added so mistakes surface immediately, not at the first run.
     Callables whose signature cannot be introspected are accepted as-is.
     """
-    from inspect import Parameter, signature
+    from inspect import Parameter
 
     args = tuple(args)
     free_args = len(args)  # positional values not yet bound to a parameter
     free_kwargs = list(kwargs)  # keyword names not yet bound to a parameter
     try:
-        sig = signature(func, follow_wrapped=False)
+        parameters = _parameters(func)
     except ValueError:
         return
 
@@ -373,32 +415,30 @@ def check_callable_args(
     missing_kwonly: list[str] = []
     takes_varargs = takes_varkw = False
 
-    for param in sig.parameters.values():
-        kind = param.kind
-        required = param.default is Parameter.empty
+    for kind, name, required in parameters:
         if kind is Parameter.POSITIONAL_OR_KEYWORD:
-            if free_args and param.name in free_kwargs:
+            if free_args and name in free_kwargs:
                 # Reported as a conflict; the positional value stays free for the next one.
-                in_both.append(param.name)
+                in_both.append(name)
             elif free_args:
                 free_args -= 1
-            elif param.name in free_kwargs:
-                free_kwargs.remove(param.name)
+            elif name in free_kwargs:
+                free_kwargs.remove(name)
             elif required:
-                missing.append(param.name)
+                missing.append(name)
         elif kind is Parameter.POSITIONAL_ONLY:
             if free_args:
                 free_args -= 1
-            elif param.name in free_kwargs:
-                free_kwargs.remove(param.name)
-                posonly_as_keyword.append(param.name)
+            elif name in free_kwargs:
+                free_kwargs.remove(name)
+                posonly_as_keyword.append(name)
             elif required:
-                missing.append(param.name)
+                missing.append(name)
         elif kind is Parameter.KEYWORD_ONLY:
-            if param.name in free_kwargs:
-                free_kwargs.remove(param.name)
+            if name in free_kwargs:
+                free_kwargs.remove(name)
             elif required:
-                missing_kwonly.append(param.name)
+                missing_kwonly.append(name)
         elif kind is Parameter.VAR_POSITIONAL:
             takes_varargs = True
         elif kind is Parameter.VAR_KEYWORD:
