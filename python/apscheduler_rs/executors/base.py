@@ -124,6 +124,14 @@ def _failed(
     return event
 
 
+def _succeeded(
+    job: Any, jobstore_alias: str | None, run_time: datetime, retval: Any, logger: logging.Logger
+) -> JobExecutionEvent:
+    """The event for a run that returned ``retval``."""
+    logger.info('Job "%s" executed successfully', job)
+    return JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval)
+
+
 def run_job(
     job: Any, jobstore_alias: str | None, run_times: list[datetime], logger_name: str
 ) -> list[JobExecutionEvent]:
@@ -142,12 +150,7 @@ def run_job(
         except BaseException:
             events.append(_failed(job, jobstore_alias, run_time, logger))
         else:
-            events.append(
-                JobExecutionEvent(
-                    EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval
-                )
-            )
-            logger.info('Job "%s" executed successfully', job)
+            events.append(_succeeded(job, jobstore_alias, run_time, retval, logger))
     return events
 
 
@@ -168,10 +171,5 @@ async def run_coroutine_job(
         except BaseException:
             events.append(_failed(job, jobstore_alias, run_time, logger))
         else:
-            events.append(
-                JobExecutionEvent(
-                    EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval
-                )
-            )
-            logger.info('Job "%s" executed successfully', job)
+            events.append(_succeeded(job, jobstore_alias, run_time, retval, logger))
     return events

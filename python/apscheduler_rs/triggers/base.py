@@ -29,10 +29,19 @@ class BaseTrigger(metaclass=ABCMeta):
 
 
 def check_state_version(
-    state: dict, supported: int, class_name: str, *, single: bool = False
-) -> None:
-    """Refuse pickled state newer than this class understands, in APScheduler's
-    words (``single``: the class has only ever had one state version)."""
+    state: dict | tuple,
+    supported: int,
+    class_name: str,
+    *,
+    single: bool = False,
+    legacy_tuple: bool = False,
+) -> dict:
+    """The state dict to restore from, after refusing state newer than this class
+    understands, in APScheduler's words (``single``: the class has only ever had
+    one state version). ``legacy_tuple``: the class also accepts APScheduler
+    3.0's ``(version, state)`` tuple."""
+    if legacy_tuple and isinstance(state, tuple):
+        state = state[1]
     version = state.get("version", 1)
     if version > supported:
         which = (
@@ -41,3 +50,4 @@ def check_state_version(
             else f"only versions up to {supported} can be handled"
         )
         raise ValueError(f"Got serialized data for version {version} of {class_name}, but {which}")
+    return state

@@ -18,8 +18,7 @@ class DateTrigger(DateTriggerCore, BaseTrigger):
         return {"version": 1, "run_date": self.run_date}
 
     def __setstate__(self, state: dict | tuple) -> None:
-        # APScheduler 3.0 pickled a (version, state) tuple
-        if isinstance(state, tuple):
-            state = state[1]
-        check_state_version(state, 1, self.__class__.__name__, single=True)
+        state = check_state_version(
+            state, 1, self.__class__.__name__, single=True, legacy_tuple=True
+        )
         self._restore(state["run_date"])

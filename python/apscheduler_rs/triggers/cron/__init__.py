@@ -54,10 +54,7 @@ class CronTrigger(CronTriggerCore, BaseTrigger):
         }
 
     def __setstate__(self, state: dict | tuple) -> None:
-        # APScheduler 3.0 pickled a (version, state) tuple
-        if isinstance(state, tuple):
-            state = state[1]
-        check_state_version(state, 2, self.__class__.__name__)
+        state = check_state_version(state, 2, self.__class__.__name__, legacy_tuple=True)
         self._restore(
             astimezone(state["timezone"]),
             state["start_date"],
