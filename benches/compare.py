@@ -97,6 +97,8 @@ class Workload:
     unit: int = 1
     #: custom measurement, returning ns per op (replaces ``make``)
     measure: Callable[[Lib, Config], float] | None = None
+    #: what ``measure`` returns: "time" (ns) or "bytes"
+    quantity: str = "time"
 
 
 def show(dt: datetime | None) -> str | None:
@@ -471,6 +473,59 @@ STORE_WORKLOADS = [
 WORKLOADS.extend(STORE_WORKLOADS)
 
 
+# --------------------------------------------------------------------------- schedulers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scheduler_workloads as sw  # noqa: E402
+
+TARGET_SCHEDULER_OPS = 10.0
+
+WORKLOADS.extend(
+    [
+        Workload(
+            "add_job among 2,000 jobs",
+            TARGET_SCHEDULER_OPS,
+            check=sw.job_check,
+            measure=sw.add_job_among(2_000),
+        ),
+        Workload(
+            "add_job among 20,000 jobs",
+            TARGET_SCHEDULER_OPS,
+            measure=sw.add_job_among(20_000),
+        ),
+        Workload(
+            "remove_job among 2,000 jobs",
+            TARGET_SCHEDULER_OPS,
+            measure=sw.remove_job_among(2_000),
+        ),
+        Workload(
+            "remove_job among 20,000 jobs",
+            TARGET_SCHEDULER_OPS,
+            measure=sw.remove_job_among(20_000),
+        ),
+        Workload(
+            "5,000 due jobs through the thread pool (per job)",
+            TARGET_SCHEDULER_OPS,
+            measure=sw.fire_due_jobs,
+        ),
+        Workload("lateness of 200 date jobs, p50", None, measure=sw.lateness(0.5)),
+        Workload("lateness of 200 date jobs, p99", None, measure=sw.lateness(0.99)),
+        Workload("lateness of 200 date jobs, max", None, measure=sw.lateness(1.0)),
+        Workload(
+            "memory per idle interval job (50,000 jobs)",
+            3.0,
+            measure=sw.memory_per_job,
+            quantity="bytes",
+        ),
+        Workload(
+            "import schedulers.background (fresh process)",
+            1.0,
+            measure=import_time("schedulers.background"),
+        ),
+    ]
+)
+
+
 # --------------------------------------------------------------------------- measuring
 
 
@@ -543,6 +598,12 @@ def verify(workload: Workload) -> None:
 
 
 # --------------------------------------------------------------------------- reporting
+
+
+def fmt_quantity(value: float, quantity: str) -> str:
+    if quantity == "bytes":
+        return f"{value:,.0f} B"
+    return fmt_time(value)
 
 
 def fmt_time(ns: float) -> str:
@@ -622,7 +683,8 @@ def main(argv: list[str] | None = None) -> int:
             target = f"{workload.target:.0f}x"
             status = "PASS" if ratio >= workload.target else "MISS"
         print(
-            f"{workload.name:<58} {fmt_time(ref):>12} {fmt_time(ours):>14} "
+            f"{workload.name:<58} {fmt_quantity(ref, workload.quantity):>12} "
+            f"{fmt_quantity(ours, workload.quantity):>14} "
             f"{ratio:>7.1f}x {target:>7} {status}",
             flush=True,
         )

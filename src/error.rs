@@ -16,6 +16,12 @@ pub enum Error {
     JobLookup(String),
     /// Date arithmetic left the range Python's `datetime` can hold (`OverflowError`).
     Overflow(String),
+    /// An operation the object's state forbids (`RuntimeError`): work submitted to
+    /// a pool that was shut down, a worker joining itself.
+    Runtime(String),
+    /// A worker pool that can no longer run work because a worker failed to start
+    /// (`concurrent.futures.thread.BrokenThreadPool`).
+    BrokenPool(String),
     /// An error raised by code outside the core that the core called back into
     /// (a Python tzinfo); the bindings restore the original exception.
     Foreign(Box<dyn std::error::Error + Send + Sync>),
@@ -36,7 +42,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Value(m) | Error::Type(m) | Error::Overflow(m) => f.write_str(m),
+            Error::Value(m)
+            | Error::Type(m)
+            | Error::Overflow(m)
+            | Error::Runtime(m)
+            | Error::BrokenPool(m) => f.write_str(m),
             Error::ConflictingId(id) => {
                 write!(f, "Job identifier ({id}) conflicts with an existing job")
             }

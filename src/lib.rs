@@ -4,6 +4,8 @@
 //! Python as the `apscheduler_rs._core` extension module.
 
 pub mod error;
+pub mod executor;
+pub mod scheduler;
 pub mod store;
 pub mod time;
 pub mod triggers;

@@ -4,6 +4,7 @@ Users should import the public classes from ``apscheduler_rs.triggers.*``;
 these ``*Core`` bases hold the Rust state and the hot methods.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -160,3 +161,38 @@ class MemoryJobStoreCore:
     def update_job(self, job: Any) -> None: ...
     def remove_job(self, job_id: str) -> None: ...
     def remove_all_jobs(self) -> None: ...
+
+class ThreadPoolCore:
+    """Rust worker threads under ``executors.pool.ThreadPoolExecutor``. Threads
+    start on demand up to ``max_workers``, wait for work without the GIL and live
+    until shutdown."""
+
+    def __init__(
+        self,
+        max_workers: int,
+        thread_name_prefix: str,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] | None = None,
+        stack_size: int = 0,
+    ) -> None: ...
+    def submit(
+        self, func: Callable[..., Any], args: tuple[Any, ...], executor: Any, job_id: Any
+    ) -> None:
+        """Queue ``func(*args)``; a worker passes its return value to
+        ``executor._run_job_success(job_id, value)``, or what it raised to
+        ``executor._run_job_error(job_id, exc, tb)``.
+
+        :raises RuntimeError: after shutdown
+        :raises concurrent.futures.thread.BrokenThreadPool: after an initializer failed
+        """
+    def shutdown(self, wait: bool = True) -> None: ...
+    @property
+    def max_workers(self) -> int: ...
+    @property
+    def _max_workers(self) -> int: ...
+    @property
+    def worker_count(self) -> int:
+        """Threads started so far."""
+
+def shutdown_thread_pools() -> None:
+    """Shut down every ``ThreadPoolCore`` and join its threads (run at exit)."""

@@ -11,7 +11,7 @@ import io
 import pickle
 from typing import Any
 
-__all__ = ("CompatUnpickler", "loads")
+__all__ = ("CompatUnpickler", "loads", "translate_reference")
 
 
 class CompatUnpickler(pickle.Unpickler):
@@ -21,9 +21,21 @@ class CompatUnpickler(pickle.Unpickler):
     target = "apscheduler_rs"
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == self.source or module.startswith(self.source + "."):
-            module = self.target + module[len(self.source) :]
-        return super().find_class(module, name)
+        return super().find_class(_translate_module(module, self.source, self.target), name)
+
+
+def _translate_module(
+    module: str, source: str = CompatUnpickler.source, target: str = CompatUnpickler.target
+) -> str:
+    if module == source or module.startswith(source + "."):
+        return target + module[len(source) :]
+    return module
+
+
+def translate_reference(ref: str) -> str:
+    """A ``module:name`` reference with an ``apscheduler`` module renamed to ours."""
+    module, sep, name = ref.partition(":")
+    return _translate_module(module) + sep + name
 
 
 def loads(data: bytes) -> Any:

@@ -55,7 +55,8 @@ class Job:
     def __init__(self, scheduler: Any, id: str | None = None, **kwargs: Any) -> None:
         self._scheduler = scheduler
         self._jobstore_alias: str | None = None
-        self._modify(id=id or uuid4().hex, **kwargs)
+        kwargs["id"] = id or uuid4().hex
+        self._apply(kwargs, new=True)
 
     # Shortcuts to the scheduler's methods for this job.
 
@@ -99,22 +100,29 @@ class Job:
         return run_times
 
     def _modify(self, **changes: Any) -> None:
+        """Check every change first, then apply them all (see :meth:`_apply`)."""
+        self._apply(changes, new=False)
+
+    def _apply(self, changes: dict[str, Any], new: bool) -> None:
         """Check every change first, then apply them all: a refused change leaves
-        the job as it was."""
-        approved: dict[str, Any] = {}
+        the job as it was. Checks run in a fixed order (id, func/args/kwargs,
+        name, options, trigger, executor, next run time), which decides the error
+        a call with several mistakes gets."""
+        approved: list[tuple[str, Any]] = []
+        pop = changes.pop
 
         if "id" in changes:
-            value = changes.pop("id")
+            value = pop("id")
             if not isinstance(value, str):
                 raise TypeError("id must be a nonempty string")
-            if hasattr(self, "id"):
+            if not new and hasattr(self, "id"):
                 raise ValueError("The job ID may not be changed")
-            approved["id"] = value
+            approved.append(("id", value))
 
         if "func" in changes or "args" in changes or "kwargs" in changes:
-            func = changes.pop("func") if "func" in changes else self.func
-            args = changes.pop("args") if "args" in changes else self.args
-            kwargs = changes.pop("kwargs") if "kwargs" in changes else self.kwargs
+            func = pop("func") if "func" in changes else self.func
+            args = pop("args") if "args" in changes else self.args
+            kwargs = pop("kwargs") if "kwargs" in changes else self.kwargs
             if isinstance(func, str):
                 func_ref: str | None = func
                 func = ref_to_obj(func)
@@ -126,62 +134,73 @@ class Job:
             else:
                 # e.g. my_job() passed instead of my_job
                 raise TypeError("func must be a callable or a textual reference to one")
-            if not hasattr(self, "name") and changes.get("name") is None:
+            if changes.get("name") is None and (new or not hasattr(self, "name")):
                 changes["name"] = get_callable_name(func)
-            if isinstance(args, str) or not isinstance(args, Iterable):
+            # exact types first: the ABC checks cost more than everything else here
+            if type(args) is not tuple and (
+                isinstance(args, str) or not isinstance(args, Iterable)
+            ):
                 raise TypeError("args must be a non-string iterable")
-            if isinstance(kwargs, str) or not isinstance(kwargs, Mapping):
+            if type(kwargs) is not dict and (
+                isinstance(kwargs, str) or not isinstance(kwargs, Mapping)
+            ):
                 raise TypeError("kwargs must be a dict-like object")
             check_callable_args(func, args, kwargs)
-            approved.update(func=func, func_ref=func_ref, args=args, kwargs=kwargs)
+            approved += (
+                ("func", func),
+                ("func_ref", func_ref),
+                ("args", args),
+                ("kwargs", kwargs),
+            )
 
         if "name" in changes:
-            value = changes.pop("name")
+            value = pop("name")
             if not value or not isinstance(value, str):
                 raise TypeError("name must be a nonempty string")
-            approved["name"] = value
+            approved.append(("name", value))
 
         if "misfire_grace_time" in changes:
-            value = changes.pop("misfire_grace_time")
+            value = pop("misfire_grace_time")
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise TypeError("misfire_grace_time must be either None or a positive integer")
-            approved["misfire_grace_time"] = value
+            approved.append(("misfire_grace_time", value))
 
         if "coalesce" in changes:
-            approved["coalesce"] = bool(changes.pop("coalesce"))
+            approved.append(("coalesce", bool(pop("coalesce"))))
 
         if "max_instances" in changes:
-            value = changes.pop("max_instances")
+            value = pop("max_instances")
             if not isinstance(value, int) or value <= 0:
                 raise TypeError("max_instances must be a positive integer")
-            approved["max_instances"] = value
+            approved.append(("max_instances", value))
 
         if "trigger" in changes:
-            trigger = changes.pop("trigger")
+            trigger = pop("trigger")
             if not isinstance(trigger, BaseTrigger):
                 raise TypeError(
                     f"Expected a trigger instance, got {trigger.__class__.__name__} instead"
                 )
-            approved["trigger"] = trigger
+            approved.append(("trigger", trigger))
 
         if "executor" in changes:
-            value = changes.pop("executor")
+            value = pop("executor")
             if not isinstance(value, str):
                 raise TypeError("executor must be a string")
-            approved["executor"] = value
+            approved.append(("executor", value))
 
         if "next_run_time" in changes:
-            value = changes.pop("next_run_time")
-            approved["next_run_time"] = convert_to_datetime(
-                value, self._scheduler.timezone, "next_run_time"
-            )
+            value = pop("next_run_time")
+            # an aware datetime (what triggers return) needs no conversion
+            if type(value) is not datetime or value.tzinfo is None:
+                value = convert_to_datetime(value, self._scheduler.timezone, "next_run_time")
+            approved.append(("next_run_time", value))
 
         if changes:
             raise AttributeError(
                 "The following are not modifiable attributes of Job: {}".format(", ".join(changes))
             )
 
-        for key, value in approved.items():
+        for key, value in approved:
             setattr(self, key, value)
 
     def __getstate__(self) -> dict[str, Any]:

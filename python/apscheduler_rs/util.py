@@ -391,6 +391,19 @@ def _parameters(func: Callable[..., Any]) -> tuple[tuple[Any, str, bool], ...]:
     return parameters
 
 
+def _inspect_parameter() -> Any:
+    # inspect is imported on first use only: it is slow to import
+    global _PARAMETER_CLASS
+    if _PARAMETER_CLASS is None:
+        from inspect import Parameter
+
+        _PARAMETER_CLASS = Parameter
+    return _PARAMETER_CLASS
+
+
+_PARAMETER_CLASS: Any = None
+
+
 def check_callable_args(
     func: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any]
 ) -> None:
@@ -399,9 +412,8 @@ def check_callable_args(
     Done when the job is added so mistakes surface immediately, not at the first run.
     Callables whose signature cannot be introspected are accepted as-is.
     """
-    from inspect import Parameter
-
-    args = tuple(args)
+    Parameter = _inspect_parameter()
+    args = args if type(args) is tuple else tuple(args)
     free_args = len(args)  # positional values not yet bound to a parameter
     free_kwargs = list(kwargs)  # keyword names not yet bound to a parameter
     try:

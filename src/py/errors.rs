@@ -12,6 +12,8 @@ impl From<Error> for PyErr {
             Error::Value(msg) => PyValueError::new_err(msg),
             Error::Type(msg) => PyTypeError::new_err(msg),
             Error::Overflow(msg) => PyOverflowError::new_err(msg),
+            Error::Runtime(msg) => PyRuntimeError::new_err(msg),
+            Error::BrokenPool(msg) => broken_thread_pool(msg),
             Error::ConflictingId(id) => store_error("ConflictingIdError", id),
             Error::JobLookup(id) => store_error("JobLookupError", id),
             Error::Foreign(inner) => match inner.downcast::<PyErr>() {
@@ -34,6 +36,20 @@ fn store_error(class: &str, job_id: String) -> PyErr {
             .import("apscheduler_rs.jobstores.base")
             .and_then(|module| module.getattr(class))
             .and_then(|cls| cls.call1((job_id.as_str(),)));
+        match made {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(err) => err,
+        }
+    })
+}
+
+/// `concurrent.futures.thread.BrokenThreadPool(msg)`, what a broken thread pool raises.
+fn broken_thread_pool(msg: String) -> PyErr {
+    Python::attach(|py| {
+        let made = py
+            .import("concurrent.futures.thread")
+            .and_then(|module| module.getattr("BrokenThreadPool"))
+            .and_then(|cls| cls.call1((msg.as_str(),)));
         match made {
             Ok(exc) => PyErr::from_value(exc),
             Err(err) => err,

@@ -11,6 +11,8 @@ mod errors;
 mod interval;
 mod memory_store;
 mod pyfuncs;
+mod thread_pool;
+mod wake;
 
 use pyo3::prelude::*;
 
@@ -22,6 +24,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<date::PyDateTrigger>()?;
     m.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
     m.add_class::<memory_store::PyMemoryJobStore>()?;
+    m.add_class::<wake::PyWakeSignal>()?;
+    m.add_class::<thread_pool::PyThreadPool>()?;
+    m.add_function(wrap_pyfunction!(thread_pool::shutdown_thread_pools, m)?)?;
     m.add_function(wrap_pyfunction!(cron::parse_cron_field, m)?)?;
     m.add_function(wrap_pyfunction!(capi::datetime_fast_path, m)?)?;
     Ok(())

@@ -1,0 +1,219 @@
+"""Scheduler workloads of the side-by-side bench (``compare.py`` runs them).
+
+Each returns nanoseconds per operation (lower is better) for one library, so
+``compare.py`` can print the ratio like any other workload. Sizes follow
+issue 4: add/remove among 2,000 and 20,000 jobs, 5,000 due jobs fired through
+the default thread pool, the lateness of 200 date jobs, the memory of 50,000
+idle jobs, and the import time of ``schedulers.background``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+BATCH = 500  # jobs added (or removed) per timed batch: the store stays near its size
+ROUNDS = 5
+
+
+def noop() -> None:
+    pass
+
+
+def _scheduler(lib: Any, **options: Any) -> Any:
+    return lib.mod("schedulers.background").BackgroundScheduler(timezone=timezone.utc, **options)
+
+
+def _fill(scheduler: Any, size: int, prefix: str) -> None:
+    for i in range(size):
+        scheduler.add_job(noop, "interval", hours=1 + i % 24, id=f"{prefix}{i}")
+
+
+def add_job_among(size: int) -> Callable[[Any, Any], float]:
+    """``add_job(func, 'interval', ...)`` on a running scheduler holding ``size`` jobs."""
+
+    def measure(lib: Any, cfg: Any) -> float:
+        scheduler = _scheduler(lib)
+        scheduler.start()
+        try:
+            _fill(scheduler, size, "base-")
+            best = float("inf")
+            for r in range(cfg.rounds):
+                ids = [f"extra-{r}-{i}" for i in range(BATCH)]
+                add = scheduler.add_job
+                start = time.perf_counter_ns()
+                for job_id in ids:
+                    add(noop, "interval", minutes=30, id=job_id)
+                best = min(best, (time.perf_counter_ns() - start) / BATCH)
+                for job_id in ids:
+                    scheduler.remove_job(job_id)
+            return best
+        finally:
+            scheduler.shutdown()
+
+    return measure
+
+
+def remove_job_among(size: int) -> Callable[[Any, Any], float]:
+    """``remove_job(id)`` on a running scheduler holding ``size`` jobs."""
+
+    def measure(lib: Any, cfg: Any) -> float:
+        scheduler = _scheduler(lib)
+        scheduler.start()
+        try:
+            _fill(scheduler, size, "base-")
+            best = float("inf")
+            for r in range(cfg.rounds):
+                ids = [f"extra-{r}-{i}" for i in range(BATCH)]
+                for job_id in ids:
+                    scheduler.add_job(noop, "interval", minutes=30, id=job_id)
+                remove = scheduler.remove_job
+                start = time.perf_counter_ns()
+                for job_id in ids:
+                    remove(job_id)
+                best = min(best, (time.perf_counter_ns() - start) / BATCH)
+            return best
+        finally:
+            scheduler.shutdown()
+
+    return measure
+
+
+FIRE_COUNT = 5_000
+
+
+def _fire_once(lib: Any) -> float:
+    done = threading.Event()
+    count = [0]
+    lock = threading.Lock()
+
+    def job() -> None:
+        with lock:
+            count[0] += 1
+            if count[0] == FIRE_COUNT:
+                done.set()
+
+    scheduler = _scheduler(lib)
+    scheduler.start(paused=True)
+    run_date = datetime.now(timezone.utc)
+    for i in range(FIRE_COUNT):
+        scheduler.add_job(job, "date", run_date=run_date, id=f"fire-{i}", misfire_grace_time=None)
+    start = time.perf_counter_ns()
+    scheduler.resume()
+    if not done.wait(120):
+        raise RuntimeError(f"{lib.label}: only {count[0]} of {FIRE_COUNT} jobs ran")
+    elapsed = time.perf_counter_ns() - start
+    scheduler.shutdown()
+    return elapsed / FIRE_COUNT
+
+
+def fire_due_jobs(lib: Any, cfg: Any) -> float:
+    """5,000 date jobs due at once, run by the default thread pool: time from
+    ``resume()`` until the last has run, per job."""
+    return min(_fire_once(lib) for _ in range(max(2, cfg.rounds // 2)))
+
+
+LATENESS_JOBS = 200
+_lateness_cache: dict[str, list[float]] = {}
+
+
+def _lateness_samples(lib: Any) -> list[float]:
+    """Seconds between each of 200 date jobs' run time and its start, jobs 10 ms
+    apart on a running scheduler with the default executor."""
+    if lib.label in _lateness_cache:
+        return _lateness_cache[lib.label]
+    samples: list[float] = []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def job(due: float) -> None:
+        late = time.time() - due
+        with lock:
+            samples.append(late)
+            if len(samples) == LATENESS_JOBS:
+                done.set()
+
+    scheduler = _scheduler(lib)
+    scheduler.start()
+    first = time.time() + 0.5
+    for i in range(LATENESS_JOBS):
+        due = first + i * 0.01
+        run_date = datetime.fromtimestamp(due, timezone.utc)
+        scheduler.add_job(job, "date", run_date=run_date, args=[due], misfire_grace_time=None)
+    if not done.wait(60):
+        raise RuntimeError(f"{lib.label}: lateness jobs did not all run")
+    scheduler.shutdown()
+    _lateness_cache[lib.label] = sorted(samples)
+    return _lateness_cache[lib.label]
+
+
+def lateness(quantile: float) -> Callable[[Any, Any], float]:
+    def measure(lib: Any, cfg: Any) -> float:
+        samples = _lateness_samples(lib)
+        if quantile >= 1:
+            return samples[-1] * 1e9
+        return (
+            statistics.quantiles(samples, n=100, method="inclusive")[int(quantile * 100) - 1] * 1e9
+        )
+
+    return measure
+
+
+MEMORY_JOBS = 50_000
+MEMORY_SNIPPET = """
+import gc, json, os
+from datetime import timezone
+from {package}.schedulers.background import BackgroundScheduler
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+def job():
+    pass
+
+scheduler = BackgroundScheduler(timezone=timezone.utc)
+scheduler.start(paused=True)
+scheduler.add_job(job, "interval", minutes=5, id="warm-up")
+gc.collect()
+before = rss()
+for i in range({count}):
+    scheduler.add_job(job, "interval", minutes=5 + i % 60, id="job-%d" % i)
+gc.collect()
+print(json.dumps((rss() - before) / {count}))
+scheduler.shutdown()
+"""
+
+
+def memory_per_job(lib: Any, cfg: Any) -> float:
+    """Resident memory per idle interval job at 50,000 jobs (bytes, reported as
+    if nanoseconds so the ratio column reads reference / ours)."""
+    code = MEMORY_SNIPPET.format(package=lib.package, count=MEMORY_JOBS)
+    runs = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+        runs.append(json.loads(out))
+    return statistics.median(runs)
+
+
+def job_check(lib: Any) -> Any:
+    """Both libraries schedule the same jobs the same way."""
+    scheduler = _scheduler(lib)
+    scheduler.start(paused=True)
+    try:
+        now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        scheduler.add_job(noop, "date", run_date=now + timedelta(hours=1), id="d")
+        scheduler.add_job(noop, "cron", hour="8,12", minute=30, start_date=now, id="c")
+        scheduler.add_job(noop, "interval", minutes=7, start_date=now, id="i")
+        return [(job.id, str(job.trigger), job.next_run_time) for job in scheduler.get_jobs()]
+    finally:
+        scheduler.shutdown()

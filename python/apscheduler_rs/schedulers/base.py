@@ -1,0 +1,873 @@
+"""BaseScheduler: configuration, the job API and the due-job step every
+scheduler shares. Subclasses decide how the step is driven (a thread, the
+caller's thread, an event loop's timer) by implementing :meth:`wakeup` and
+:meth:`shutdown`."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from abc import ABCMeta, abstractmethod
+from collections.abc import Callable, Iterable, MutableMapping
+from contextlib import ExitStack
+from datetime import datetime, timedelta, tzinfo
+from logging import Logger, getLogger
+from threading import TIMEOUT_MAX, RLock
+from typing import IO, Any
+
+from tzlocal import get_localzone
+
+from apscheduler_rs.events import (
+    EVENT_ALL,
+    EVENT_ALL_JOBS_REMOVED,
+    EVENT_EXECUTOR_ADDED,
+    EVENT_EXECUTOR_REMOVED,
+    EVENT_JOB_ADDED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MODIFIED,
+    EVENT_JOB_REMOVED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_JOBSTORE_ADDED,
+    EVENT_JOBSTORE_REMOVED,
+    EVENT_SCHEDULER_PAUSED,
+    EVENT_SCHEDULER_RESUMED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    EVENT_SCHEDULER_STARTED,
+    JobEvent,
+    JobSubmissionEvent,
+    SchedulerEvent,
+)
+from apscheduler_rs.executors.base import BaseExecutor, MaxInstancesReachedError
+from apscheduler_rs.job import Job
+from apscheduler_rs.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
+from apscheduler_rs.jobstores.memory import MemoryJobStore
+from apscheduler_rs.schedulers import SchedulerAlreadyRunningError, SchedulerNotRunningError
+from apscheduler_rs.schedulers._plugins import create_plugin_instance
+from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs.util import asbool, asint, astimezone, maybe_ref, undefined
+
+__all__ = ("STATE_PAUSED", "STATE_RUNNING", "STATE_STOPPED", "BaseScheduler")
+
+#: The scheduler is not started (or has been shut down).
+STATE_STOPPED = 0
+#: The scheduler is started and runs due jobs.
+STATE_RUNNING = 1
+#: The scheduler is started but runs nothing until :meth:`BaseScheduler.resume`.
+STATE_PAUSED = 2
+
+_PLUGIN_BASES: dict[str, type] = {
+    "trigger": BaseTrigger,
+    "jobstore": BaseJobStore,
+    "executor": BaseExecutor,
+}
+
+
+class BaseScheduler(metaclass=ABCMeta):
+    """What every scheduler has. Options (constructor keywords, or
+    :meth:`configure`):
+
+    - ``logger``: a :class:`logging.Logger` or its reference
+      (default ``apscheduler.scheduler``)
+    - ``timezone``: default time zone of triggers (default: the local zone)
+    - ``jobstore_retry_interval``: seconds to wait before asking a job store for
+      due jobs again after it failed (default 10)
+    - ``job_defaults``: ``misfire_grace_time`` (1), ``coalesce`` (True),
+      ``max_instances`` (1) for jobs that do not set them
+    - ``jobstores``/``executors``: alias -> instance, or a dict with ``type`` (a
+      plugin alias) or ``class`` (a class or its reference) and the constructor's
+      keywords
+
+    ``state`` is one of :data:`STATE_STOPPED`, :data:`STATE_RUNNING`,
+    :data:`STATE_PAUSED`.
+    """
+
+    _logger: Logger
+    timezone: tzinfo
+    jobstore_retry_interval: float
+
+    def __init__(self, gconfig: dict[str, Any] | None = None, **options: Any) -> None:
+        super().__init__()
+        self._executors: dict[str, BaseExecutor] = {}
+        self._executors_lock = self._create_lock()
+        self._jobstores: dict[str, BaseJobStore] = {}
+        self._jobstores_lock = self._create_lock()
+        self._listeners: list[tuple[Callable[[Any], Any], int]] = []
+        self._listeners_lock = self._create_lock()
+        # Union of the listeners' masks: events nobody listens to are never built.
+        self._listened_mask = 0
+        # A subclass that overrides _dispatch_event sees every event, as it would
+        # with APScheduler.
+        self._dispatch_overridden = type(self)._dispatch_event is not BaseScheduler._dispatch_event
+        self._pending_jobs: list[tuple[Job, str, bool]] = []
+        self.state = STATE_STOPPED
+        self.configure(gconfig or {}, **options)
+
+    def __getstate__(self) -> Any:
+        raise TypeError(
+            "Schedulers cannot be serialized. Ensure that you are not passing a "
+            "scheduler instance as an argument to a job, or scheduling an instance "
+            "method where the instance contains a scheduler as an attribute."
+        )
+
+    # Configuration
+
+    def configure(
+        self, gconfig: dict[str, Any] | None = None, prefix: str | None = "apscheduler.", **options
+    ) -> None:
+        """Replace the configuration (only while stopped).
+
+        ``gconfig`` keys are dotted paths (``apscheduler.executors.default.type``);
+        only keys starting with ``prefix`` are read (all of them if ``prefix`` is
+        empty or ``None``), without it. Keyword options override ``gconfig``.
+
+        :raises SchedulerAlreadyRunningError: if the scheduler is running
+        """
+        if self.state != STATE_STOPPED:
+            raise SchedulerAlreadyRunningError
+
+        gconfig = gconfig or {}
+        if prefix:
+            gconfig = {
+                key[len(prefix) :]: value
+                for key, value in gconfig.items()
+                if key.startswith(prefix)
+            }
+
+        config: dict[str, Any] = {}
+        for dotted_key, value in gconfig.items():
+            *parents, leaf = dotted_key.split(".")
+            node = config
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+
+        config.update(options)
+        self._configure(config)
+
+    def _configure(self, config: dict[str, Any]) -> None:
+        self._logger = maybe_ref(config.pop("logger", None)) or getLogger("apscheduler.scheduler")
+        self.timezone = astimezone(config.pop("timezone", None)) or get_localzone()
+        self.jobstore_retry_interval = float(config.pop("jobstore_retry_interval", 10))
+
+        job_defaults = config.get("job_defaults", {})
+        self._job_defaults = {
+            "misfire_grace_time": asint(job_defaults.get("misfire_grace_time", 1)),
+            "coalesce": asbool(job_defaults.get("coalesce", True)),
+            "max_instances": asint(job_defaults.get("max_instances", 1)),
+        }
+
+        self._executors.clear()
+        for alias, value in config.get("executors", {}).items():
+            self.add_executor(self._configured_plugin("executor", alias, value), alias)
+
+        self._jobstores.clear()
+        for alias, value in config.get("jobstores", {}).items():
+            self.add_jobstore(self._configured_plugin("jobstore", alias, value), alias)
+
+    def _configured_plugin(self, kind: str, alias: str, value: Any) -> Any:
+        """An executor or job store from its configuration entry."""
+        base = _PLUGIN_BASES[kind]
+        label = "executor" if kind == "executor" else "job store"
+        plural = "executors" if kind == "executor" else "jobstores"
+        if isinstance(value, base):
+            return value
+        if isinstance(value, MutableMapping):
+            cls = value.pop("class", None)
+            plugin = value.pop("type", None)
+            if plugin:
+                return self._create_plugin_instance(kind, plugin, value)
+            if cls:
+                return maybe_ref(cls)(**value)
+            raise ValueError(
+                f'Cannot create {label} "{alias}" -- either "type" or "class" must be defined'
+            )
+        raise TypeError(
+            f"Expected {label} instance or dict for {plural}['{alias}'], "
+            f"got {value.__class__.__name__} instead"
+        )
+
+    # Life cycle
+
+    def start(self, paused: bool = False) -> None:
+        """Start the executors and job stores, store the jobs added so far and
+        begin running jobs (with ``paused``: only once :meth:`resume` is called).
+
+        :raises SchedulerAlreadyRunningError: if the scheduler is running
+        :raises RuntimeError: under uWSGI with threads disabled
+        """
+        if self.state != STATE_STOPPED:
+            raise SchedulerAlreadyRunningError
+
+        self._check_uwsgi()
+
+        with self._executors_lock:
+            if "default" not in self._executors:
+                self.add_executor(self._create_default_executor(), "default")
+            for alias, executor in self._executors.items():
+                executor.start(self, alias)
+
+        with self._jobstores_lock:
+            if "default" not in self._jobstores:
+                self.add_jobstore(self._create_default_jobstore(), "default")
+            for alias, store in self._jobstores.items():
+                store.start(self, alias)
+            for job, jobstore_alias, replace_existing in self._pending_jobs:
+                self._real_add_job(job, jobstore_alias, replace_existing)
+            self._pending_jobs.clear()
+
+        self.state = STATE_PAUSED if paused else STATE_RUNNING
+        self._logger.info("Scheduler started")
+        self._emit_scheduler_event(EVENT_SCHEDULER_STARTED)
+        if not paused:
+            self.wakeup()
+
+    @abstractmethod
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the scheduler, its executors and job stores. Running jobs are not
+        interrupted; with ``wait``, this returns once they have finished.
+
+        :raises SchedulerNotRunningError: if the scheduler is not running
+        """
+        if self.state == STATE_STOPPED:
+            raise SchedulerNotRunningError
+
+        self.state = STATE_STOPPED
+        with self._executors_lock, self._jobstores_lock:
+            for executor in self._executors.values():
+                executor.shutdown(wait)
+            for jobstore in self._jobstores.values():
+                jobstore.shutdown()
+
+        self._logger.info("Scheduler has been shut down")
+        self._emit_scheduler_event(EVENT_SCHEDULER_SHUTDOWN)
+
+    def pause(self) -> None:
+        """Stop running jobs (those already running go on) until :meth:`resume`."""
+        if self.state == STATE_STOPPED:
+            raise SchedulerNotRunningError
+        if self.state == STATE_RUNNING:
+            self.state = STATE_PAUSED
+            self._logger.info("Paused scheduler job processing")
+            self._emit_scheduler_event(EVENT_SCHEDULER_PAUSED)
+
+    def resume(self) -> None:
+        """Run jobs again after :meth:`pause` or ``start(paused=True)``."""
+        if self.state == STATE_STOPPED:
+            raise SchedulerNotRunningError
+        if self.state == STATE_PAUSED:
+            self.state = STATE_RUNNING
+            self._logger.info("Resumed scheduler job processing")
+            self._emit_scheduler_event(EVENT_SCHEDULER_RESUMED)
+            self.wakeup()
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler is started (running or paused)."""
+        return self.state != STATE_STOPPED
+
+    @abstractmethod
+    def wakeup(self) -> None:
+        """Have :meth:`_process_jobs` run soon: jobs may be due."""
+
+    # Executors and job stores
+
+    def add_executor(
+        self, executor: BaseExecutor | str, alias: str = "default", **executor_opts: Any
+    ) -> None:
+        """Add an executor, given as an instance or a plugin alias (with its
+        constructor's keywords in ``executor_opts``).
+
+        :raises ValueError: if ``alias`` is taken
+        """
+        with self._executors_lock:
+            if alias in self._executors:
+                raise ValueError(
+                    f'This scheduler already has an executor by the alias of "{alias}"'
+                )
+            if isinstance(executor, str):
+                executor = self._create_plugin_instance("executor", executor, executor_opts)
+            elif not isinstance(executor, BaseExecutor):
+                raise TypeError(
+                    f"Expected an executor instance or a string, "
+                    f"got {executor.__class__.__name__} instead"
+                )
+            self._executors[alias] = executor
+            if self.state != STATE_STOPPED:
+                executor.start(self, alias)
+
+        self._emit_scheduler_event(EVENT_EXECUTOR_ADDED, alias)
+
+    def remove_executor(self, alias: str, shutdown: bool = True) -> None:
+        """Remove the executor ``alias`` (and shut it down, with ``shutdown``).
+
+        :raises KeyError: if there is no such executor
+        """
+        with self._executors_lock:
+            executor = self._lookup_executor(alias)
+            del self._executors[alias]
+
+        if shutdown:
+            executor.shutdown()
+        self._emit_scheduler_event(EVENT_EXECUTOR_REMOVED, alias)
+
+    def add_jobstore(
+        self, jobstore: BaseJobStore | str, alias: str = "default", **jobstore_opts: Any
+    ) -> None:
+        """Add a job store, given as an instance or a plugin alias (with its
+        constructor's keywords in ``jobstore_opts``).
+
+        :raises ValueError: if ``alias`` is taken
+        """
+        with self._jobstores_lock:
+            if alias in self._jobstores:
+                raise ValueError(
+                    f'This scheduler already has a job store by the alias of "{alias}"'
+                )
+            if isinstance(jobstore, str):
+                jobstore = self._create_plugin_instance("jobstore", jobstore, jobstore_opts)
+            elif not isinstance(jobstore, BaseJobStore):
+                raise TypeError(
+                    f"Expected a job store instance or a string, "
+                    f"got {jobstore.__class__.__name__} instead"
+                )
+            self._jobstores[alias] = jobstore
+            if self.state != STATE_STOPPED:
+                jobstore.start(self, alias)
+
+        self._emit_scheduler_event(EVENT_JOBSTORE_ADDED, alias)
+        # the new store may hold jobs that are due
+        if self.state != STATE_STOPPED:
+            self.wakeup()
+
+    def remove_jobstore(self, alias: str, shutdown: bool = True) -> None:
+        """Remove the job store ``alias`` (and shut it down, with ``shutdown``).
+
+        :raises KeyError: if there is no such job store
+        """
+        with self._jobstores_lock:
+            jobstore = self._lookup_jobstore(alias)
+            del self._jobstores[alias]
+
+        if shutdown:
+            jobstore.shutdown()
+        self._emit_scheduler_event(EVENT_JOBSTORE_REMOVED, alias)
+
+    # Listeners
+
+    def add_listener(self, callback: Callable[[Any], Any], mask: int = EVENT_ALL) -> None:
+        """Call ``callback(event)`` for each event whose code is in ``mask``."""
+        with self._listeners_lock:
+            self._listeners.append((callback, mask))
+            self._listened_mask |= mask
+
+    def remove_listener(self, callback: Callable[[Any], Any]) -> None:
+        """Stop calling ``callback`` (every registration of it)."""
+        with self._listeners_lock:
+            self._listeners = [(cb, mask) for cb, mask in self._listeners if cb != callback]
+            mask = 0
+            for _, listener_mask in self._listeners:
+                mask |= listener_mask
+            self._listened_mask = mask
+
+    def _wants_event(self, code: int) -> bool:
+        return self._dispatch_overridden or bool(self._listened_mask & code)
+
+    def _emit_scheduler_event(self, code: int, alias: str | None = None) -> None:
+        if self._wants_event(code):
+            self._dispatch_event(SchedulerEvent(code, alias))
+
+    def _emit_job_event(self, code: int, job_id: str, jobstore: str | None) -> None:
+        if self._wants_event(code):
+            self._dispatch_event(JobEvent(code, job_id, jobstore))
+
+    def _dispatch_event(self, event: SchedulerEvent) -> None:
+        """Give ``event`` to each listener whose mask has its code; a listener
+        that raises is logged and does not stop the others."""
+        with self._listeners_lock:
+            listeners = tuple(self._listeners)
+        for callback, mask in listeners:
+            if event.code & mask:
+                try:
+                    callback(event)
+                except BaseException:
+                    self._logger.exception("Error notifying listener")
+
+    # Jobs
+
+    def add_job(
+        self,
+        func: Callable[..., Any] | str,
+        trigger: BaseTrigger | str | None = None,
+        args: Iterable[Any] | None = None,
+        kwargs: MutableMapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        misfire_grace_time: Any = undefined,
+        coalesce: Any = undefined,
+        max_instances: Any = undefined,
+        next_run_time: Any = undefined,
+        jobstore: str = "default",
+        executor: str = "default",
+        replace_existing: bool = False,
+        **trigger_args: Any,
+    ) -> Job:
+        """Schedule ``func`` (a callable, or a ``"module:name"`` reference to one).
+
+        ``trigger`` is a trigger instance, or a plugin alias (``"date"`` when
+        omitted) built from ``trigger_args`` with the scheduler's time zone unless
+        they name one. Options left ``undefined`` take ``job_defaults`` when the
+        job is stored; ``next_run_time=None`` adds the job paused. Before
+        :meth:`start`, the job waits in a pending list; after it, it is stored and
+        the scheduler woken.
+
+        :raises TypeError: if ``func`` is not callable (for instance ``my_job()``
+            passed for ``my_job``), or the arguments do not fit its signature
+        :raises ConflictingIdError: if the id is taken and not ``replace_existing``
+        """
+        job_kwargs: dict[str, Any] = {
+            "trigger": self._create_trigger(trigger, trigger_args),
+            "executor": executor,
+            "func": func,
+            "args": tuple(args) if args is not None else (),
+            "kwargs": dict(kwargs) if kwargs is not None else {},
+            "id": id,
+            "name": name,
+        }
+        for key, value in (
+            ("misfire_grace_time", misfire_grace_time),
+            ("coalesce", coalesce),
+            ("max_instances", max_instances),
+            ("next_run_time", next_run_time),
+        ):
+            if value is not undefined:
+                job_kwargs[key] = value
+        job = Job(self, **job_kwargs)
+
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                self._pending_jobs.append((job, jobstore, replace_existing))
+                self._logger.info(
+                    "Adding job tentatively -- it will be properly scheduled when "
+                    "the scheduler starts"
+                )
+            else:
+                self._real_add_job(job, jobstore, replace_existing)
+        return job
+
+    def scheduled_job(
+        self,
+        trigger: BaseTrigger | str | None,
+        args: Iterable[Any] | None = None,
+        kwargs: MutableMapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        misfire_grace_time: Any = undefined,
+        coalesce: Any = undefined,
+        max_instances: Any = undefined,
+        next_run_time: Any = undefined,
+        jobstore: str = "default",
+        executor: str = "default",
+        **trigger_args: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """:meth:`add_job` as a decorator (always ``replace_existing=True``); the
+        function is returned unchanged."""
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_job(
+                func,
+                trigger,
+                args,
+                kwargs,
+                id,
+                name,
+                misfire_grace_time,
+                coalesce,
+                max_instances,
+                next_run_time,
+                jobstore,
+                executor,
+                True,
+                **trigger_args,
+            )
+            return func
+
+        return decorate
+
+    def modify_job(self, job_id: str, jobstore: str | None = None, **changes: Any) -> Job:
+        """Change a job's attributes (the keywords of :meth:`add_job`, plus
+        ``next_run_time`` and ``trigger`` instances) and save it.
+
+        :raises JobLookupError: if there is no such job
+        """
+        with self._jobstores_lock:
+            job, jobstore = self._lookup_job(job_id, jobstore)
+            job._modify(**changes)
+            if jobstore:
+                self._lookup_jobstore(jobstore).update_job(job)
+
+        self._emit_job_event(EVENT_JOB_MODIFIED, job_id, jobstore)
+        # the job may now be due sooner
+        if self.state == STATE_RUNNING:
+            self.wakeup()
+        return job
+
+    def reschedule_job(
+        self,
+        job_id: str,
+        jobstore: str | None = None,
+        trigger: BaseTrigger | str | None = None,
+        **trigger_args: Any,
+    ) -> Job:
+        """Give a job a new trigger, and its next run time from that trigger."""
+        trigger = self._create_trigger(trigger, trigger_args)
+        next_run_time = trigger.get_next_fire_time(None, datetime.now(self.timezone))
+        return self.modify_job(job_id, jobstore, trigger=trigger, next_run_time=next_run_time)
+
+    def pause_job(self, job_id: str, jobstore: str | None = None) -> Job:
+        """Keep a job from running until :meth:`resume_job`."""
+        return self.modify_job(job_id, jobstore, next_run_time=None)
+
+    def resume_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
+        """Schedule a paused job from its trigger; a job whose trigger has no
+        more fire times is removed instead (and ``None`` returned)."""
+        with self._jobstores_lock:
+            job, jobstore = self._lookup_job(job_id, jobstore)
+            next_run_time = job.trigger.get_next_fire_time(None, datetime.now(self.timezone))
+            if next_run_time:
+                return self.modify_job(job_id, jobstore, next_run_time=next_run_time)
+            self.remove_job(job.id, jobstore)
+            return None
+
+    def get_jobs(self, jobstore: str | None = None, pending: bool | None = None) -> list[Job]:
+        """The jobs in ``jobstore`` (or every store); before :meth:`start`, the
+        pending jobs. ``pending`` is deprecated and ignored."""
+        if pending is not None:
+            warnings.warn(
+                'The "pending" option is deprecated -- get_jobs() always returns '
+                "scheduled jobs if the scheduler has been started and pending jobs "
+                "otherwise",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                return [job for job, alias, _ in self._pending_jobs if jobstore in (None, alias)]
+            jobs: list[Job] = []
+            for alias, store in self._jobstores.items():
+                if jobstore in (None, alias):
+                    jobs.extend(store.get_all_jobs())
+            return jobs
+
+    def get_job(self, job_id: str, jobstore: str | None = None) -> Job | None:
+        """The job with id ``job_id``, or ``None``."""
+        with self._jobstores_lock:
+            try:
+                return self._lookup_job(job_id, jobstore)[0]
+            except JobLookupError:
+                return None
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        """Unschedule and delete a job.
+
+        :raises JobLookupError: if there is no such job
+        """
+        removed_from = None
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                for index, (job, alias, _) in enumerate(self._pending_jobs):
+                    if job.id == job_id and jobstore in (None, alias):
+                        del self._pending_jobs[index]
+                        removed_from = alias
+                        break
+            else:
+                for alias, store in self._jobstores.items():
+                    if jobstore not in (None, alias):
+                        continue
+                    try:
+                        store.remove_job(job_id)
+                    except JobLookupError:
+                        continue
+                    removed_from = alias
+                    break
+
+        if removed_from is None:
+            raise JobLookupError(job_id)
+        self._emit_job_event(EVENT_JOB_REMOVED, job_id, removed_from)
+        self._logger.info("Removed job %s", job_id)
+
+    def remove_all_jobs(self, jobstore: str | None = None) -> None:
+        """Delete every job of ``jobstore`` (or of every store)."""
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                self._pending_jobs = [
+                    pending
+                    for pending in self._pending_jobs
+                    if jobstore and pending[1] != jobstore
+                ]
+            else:
+                for alias, store in self._jobstores.items():
+                    if jobstore in (None, alias):
+                        store.remove_all_jobs()
+        self._emit_scheduler_event(EVENT_ALL_JOBS_REMOVED, jobstore)
+
+    def print_jobs(self, jobstore: str | None = None, out: IO[str] | None = None) -> None:
+        """Write a listing of the jobs (pending ones before :meth:`start`) to
+        ``out`` (default: standard output), store by store."""
+        out = out or sys.stdout
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                print("Pending jobs:", file=out)
+                if not self._pending_jobs:
+                    print("    No pending jobs", file=out)
+                for job, alias, _ in self._pending_jobs:
+                    if jobstore in (None, alias):
+                        print(f"    {job}", file=out)
+                return
+            for alias, store in sorted(self._jobstores.items()):
+                if jobstore not in (None, alias):
+                    continue
+                print(f"Jobstore {alias}:", file=out)
+                jobs = store.get_all_jobs()
+                if not jobs:
+                    print("    No scheduled jobs", file=out)
+                for job in jobs:
+                    print(f"    {job}", file=out)
+
+    def export_jobs(self, outfile: IO[str] | str, jobstore: str | None = None) -> None:
+        """Write the stored jobs (of ``jobstore``, or all) as JSON to ``outfile``
+        (a text file object or a path), in APScheduler 3.11's format.
+
+        :raises RuntimeError: if the scheduler has not been started
+        """
+        from apscheduler_rs.schedulers._export import dump_jobs
+
+        if self.state == STATE_STOPPED:
+            raise RuntimeError("the scheduler must have been started for job export to work")
+
+        with self._jobstores_lock:
+            jobs = [
+                job
+                for alias, store in self._jobstores.items()
+                if jobstore in (None, alias)
+                for job in store.get_all_jobs()
+            ]
+        with ExitStack() as stack:
+            if not hasattr(outfile, "write"):
+                outfile = stack.enter_context(open(outfile, "w"))  # noqa: SIM115
+            dump_jobs((job.__getstate__() for job in jobs), outfile)
+
+    def import_jobs(self, infile: IO[str] | str, jobstore: str = "default") -> None:
+        """Add the jobs of an export (from this library or APScheduler 3.11) to
+        ``jobstore``; ``infile`` is a text file object or a path."""
+        from apscheduler_rs.schedulers._export import load_job_states
+
+        store = self._jobstores[jobstore]
+        with ExitStack() as stack:
+            if not hasattr(infile, "read"):
+                infile = stack.enter_context(open(infile))  # noqa: SIM115
+            states = load_job_states(infile)
+        for state in states:
+            job = Job.__new__(Job)
+            job.__setstate__(state)
+            job._scheduler = self
+            job._jobstore_alias = jobstore
+            store.add_job(job)
+
+    # Internals that subclasses may override
+
+    def _create_default_executor(self) -> BaseExecutor:
+        from apscheduler_rs.executors.pool import ThreadPoolExecutor
+
+        return ThreadPoolExecutor()
+
+    def _create_default_jobstore(self) -> BaseJobStore:
+        return MemoryJobStore()
+
+    def _create_lock(self) -> Any:
+        return RLock()
+
+    def _create_plugin_instance(
+        self, type_: str, alias: str, constructor_kwargs: dict[str, Any]
+    ) -> Any:
+        return create_plugin_instance(type_, alias, _PLUGIN_BASES[type_], constructor_kwargs)
+
+    def _create_trigger(self, trigger: Any, trigger_args: dict[str, Any]) -> BaseTrigger:
+        if isinstance(trigger, BaseTrigger):
+            return trigger
+        if trigger is None:
+            trigger = "date"
+        elif not isinstance(trigger, str):
+            raise TypeError(
+                f"Expected a trigger instance or string, got {trigger.__class__.__name__} instead"
+            )
+        trigger_args.setdefault("timezone", self.timezone)
+        return self._create_plugin_instance("trigger", trigger, trigger_args)
+
+    def _lookup_executor(self, alias: str) -> BaseExecutor:
+        try:
+            return self._executors[alias]
+        except KeyError:
+            raise KeyError(f"No such executor: {alias}") from None
+
+    def _lookup_jobstore(self, alias: str) -> BaseJobStore:
+        try:
+            return self._jobstores[alias]
+        except KeyError:
+            raise KeyError(f"No such job store: {alias}") from None
+
+    def _lookup_job(self, job_id: str, jobstore_alias: str | None) -> tuple[Job, str | None]:
+        """The job and the alias of its store (``None`` for a pending job).
+
+        :raises JobLookupError: if there is no such job
+        """
+        if self.state == STATE_STOPPED:
+            for job, _, _ in self._pending_jobs:
+                if job.id == job_id:
+                    return job, None
+        else:
+            for alias, store in self._jobstores.items():
+                if jobstore_alias in (None, alias):
+                    job = store.lookup_job(job_id)
+                    if job is not None:
+                        return job, alias
+        raise JobLookupError(job_id)
+
+    def _check_uwsgi(self) -> None:
+        uwsgi = sys.modules.get("uwsgi")
+        if not getattr(uwsgi, "has_threads", True):
+            raise RuntimeError(
+                "The scheduler seems to be running under uWSGI, but threads have "
+                "been disabled. You must run uWSGI with the --enable-threads "
+                "option for the scheduler to work."
+            )
+
+    def _real_add_job(self, job: Job, jobstore_alias: str, replace_existing: bool) -> None:
+        """Fill in the job's defaults and next run time and store it."""
+        defaults = {
+            key: value for key, value in self._job_defaults.items() if not hasattr(job, key)
+        }
+        if not hasattr(job, "next_run_time"):
+            defaults["next_run_time"] = job.trigger.get_next_fire_time(
+                None, datetime.now(self.timezone)
+            )
+        if defaults:
+            job._modify(**defaults)
+
+        store = self._lookup_jobstore(jobstore_alias)
+        try:
+            store.add_job(job)
+        except ConflictingIdError:
+            if not replace_existing:
+                raise
+            store.update_job(job)
+        job._jobstore_alias = jobstore_alias
+
+        self._emit_job_event(EVENT_JOB_ADDED, job.id, jobstore_alias)
+        self._logger.info('Added job "%s" to job store "%s"', job.name, jobstore_alias)
+        if self.state == STATE_RUNNING:
+            self.wakeup()
+
+    # The due-job step
+
+    def _process_jobs(self) -> float | None:
+        """Submit every due job to its executor, store each job's next run time
+        (or remove finished jobs), and return the seconds until jobs are due
+        again (``None``: nothing scheduled, or paused).
+
+        A store whose ``get_due_jobs`` fails is asked again after
+        ``jobstore_retry_interval`` seconds.
+        """
+        if self.state == STATE_PAUSED:
+            self._logger.debug("Scheduler is paused -- not processing jobs")
+            return None
+
+        self._logger.debug("Looking for jobs to run")
+        now = datetime.now(self.timezone)
+        next_wakeup: datetime | None = None
+        events: list[JobSubmissionEvent] = []
+
+        with self._jobstores_lock:
+            for alias, store in self._jobstores.items():
+                try:
+                    due_jobs = store.get_due_jobs(now)
+                except Exception as exc:
+                    self._logger.warning(
+                        "Error getting due jobs from job store %r: %s", alias, exc
+                    )
+                    retry_at = now + timedelta(seconds=self.jobstore_retry_interval)
+                    if next_wakeup is None or retry_at < next_wakeup:
+                        next_wakeup = retry_at
+                    continue
+
+                for job in due_jobs:
+                    self._run_due_job(job, alias, store, now, events)
+
+                store_next = store.get_next_run_time()
+                if store_next and (next_wakeup is None or store_next < next_wakeup):
+                    next_wakeup = store_next.astimezone(self.timezone)
+
+        for event in events:
+            self._dispatch_event(event)
+        return self._seconds_until(next_wakeup)
+
+    def _run_due_job(
+        self,
+        job: Job,
+        alias: str,
+        store: BaseJobStore,
+        now: datetime,
+        events: list[JobSubmissionEvent],
+    ) -> None:
+        try:
+            executor = self._lookup_executor(job.executor)
+        except BaseException:
+            self._logger.error(
+                'Executor lookup ("%s") failed for job "%s" -- removing it from the job store',
+                job.executor,
+                job,
+            )
+            self.remove_job(job.id, alias)
+            return
+
+        run_times = job._get_run_times(now)
+        if job.coalesce:
+            run_times = run_times[-1:]
+        if not run_times:
+            return
+
+        try:
+            executor.submit_job(job, run_times)
+        except MaxInstancesReachedError:
+            self._logger.warning(
+                'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+                job,
+                job.max_instances,
+            )
+            if self._wants_event(EVENT_JOB_MAX_INSTANCES):
+                events.append(
+                    JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, run_times)
+                )
+        except BaseException:
+            self._logger.exception('Error submitting job "%s" to executor "%s"', job, job.executor)
+        else:
+            if self._wants_event(EVENT_JOB_SUBMITTED):
+                events.append(JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, run_times))
+
+        next_run_time = job.trigger.get_next_fire_time(run_times[-1], now)
+        if next_run_time:
+            job._modify(next_run_time=next_run_time)
+            store.update_job(job)
+        else:
+            self.remove_job(job.id, alias)
+
+    def _seconds_until(self, wakeup: datetime | None) -> float | None:
+        if self.state == STATE_PAUSED:
+            self._logger.debug("Scheduler is paused; waiting until resume() is called")
+            return None
+        if wakeup is None:
+            self._logger.debug("No jobs; waiting until a job is added")
+            return None
+        now = datetime.now(self.timezone)
+        seconds = min(max(wakeup.timestamp() - now.timestamp(), 0), TIMEOUT_MAX)
+        self._logger.debug("Next wakeup is due at %s (in %f seconds)", wakeup, seconds)
+        return seconds
