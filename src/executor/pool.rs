@@ -352,6 +352,13 @@ impl<T> Worker<'_, T> {
         task
     }
 
+    /// A task that is already queued, without waiting (and without counting this
+    /// worker idle: it stays busy). Lets a worker that holds the interpreter run
+    /// a backlog without handing the GIL back and forth for every task.
+    pub fn try_next_task(&mut self) -> Option<T> {
+        self.shared.tasks.try_recv().ok()
+    }
+
     /// Make the pool refuse all further work with `Error::BrokenPool(reason)` (the
     /// first reason given wins) and return the queued tasks, which will never run,
     /// for the caller to fail.

@@ -193,7 +193,11 @@ fn work(worker: &mut Worker<'_, Task>, initializer: Option<&Initializer>) {
                 return;
             }
         }
-        while let Some(task) = py.detach(|| worker.next_task()) {
+        // Queued tasks run back to back; the worker detaches only to wait.
+        while let Some(task) = worker
+            .try_next_task()
+            .or_else(|| py.detach(|| worker.next_task()))
+        {
             run(py, task);
         }
         forget_thread(py, thread);
