@@ -435,7 +435,7 @@ def test_worker_threads_are_joined_at_interpreter_exit(tmp_path: Any) -> None:
     # the jobs finish and the process exits cleanly.
     script = textwrap.dedent(
         """
-        import threading, time
+        import sys, threading, time
         from datetime import datetime, timezone
         from types import SimpleNamespace
         from apscheduler_rs.executors.pool import ThreadPoolExecutor
@@ -444,7 +444,9 @@ def test_worker_threads_are_joined_at_interpreter_exit(tmp_path: Any) -> None:
             def _create_lock(self):
                 return threading.RLock()
             def _dispatch_event(self, event):
-                print("event", event.retval, flush=True)
+                # one write per line: print() from two threads can interleave
+                sys.stdout.write(f"event {event.retval}\\n")
+                sys.stdout.flush()
 
         def slow(tag):
             time.sleep(0.2)

@@ -356,7 +356,11 @@ impl<T> Worker<'_, T> {
     /// worker idle: it stays busy). Lets a worker that holds the interpreter run
     /// a backlog without handing the GIL back and forth for every task.
     pub fn try_next_task(&mut self) -> Option<T> {
-        self.shared.tasks.try_recv().ok()
+        let task = self.shared.tasks.try_recv().ok();
+        // a worker's first task may come this way too; it then counts as having
+        // finished one when it next waits
+        self.took_task |= task.is_some();
+        task
     }
 
     /// Make the pool refuse all further work with `Error::BrokenPool(reason)` (the

@@ -52,3 +52,20 @@ pub fn trigger_repr(
         timezone.str()?
     ))
 }
+
+/// The TypeError Python raises for a keyword argument the constructor lacks,
+/// naming the public class's `__init__` as APScheduler's message does (the
+/// Rust constructor would otherwise be named).
+pub fn reject_unexpected_keywords(
+    public_name: &str,
+    unexpected: Option<&Bound<'_, pyo3::types::PyDict>>,
+) -> PyResult<()> {
+    if let Some(extra) = unexpected {
+        if let Some((key, _)) = extra.iter().next() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "{public_name}.__init__() got an unexpected keyword argument '{key}'"
+            )));
+        }
+    }
+    Ok(())
+}

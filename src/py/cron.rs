@@ -6,7 +6,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
-use super::common::{clone_opt, date_and_jitter_options, given, trigger_repr};
+use super::common::{
+    clone_opt, date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr,
+};
 use super::datetime::Bridge;
 use super::pyfuncs::{cached, convert_to_datetime, draw_jitter_seconds, resolve_timezone};
 use crate::time::timestamp::seconds_to_micros;
@@ -136,7 +138,8 @@ impl PyCronTrigger {
     #[new]
     #[pyo3(signature = (
         year=None, month=None, day=None, week=None, day_of_week=None, hour=None,
-        minute=None, second=None, start_date=None, end_date=None, timezone=None, jitter=None
+        minute=None, second=None, start_date=None, end_date=None, timezone=None, jitter=None,
+        **unexpected
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -153,7 +156,9 @@ impl PyCronTrigger {
         end_date: Option<&Bound<'_, PyAny>>,
         timezone: Option<&Bound<'_, PyAny>>,
         jitter: Option<&Bound<'_, PyAny>>,
+        unexpected: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
+        reject_unexpected_keywords("CronTrigger", unexpected)?;
         let tz = resolve_timezone(py, timezone, &[start_date, end_date])?;
         let start = convert_to_datetime(py, start_date, &tz, "start_date")?;
         let end = convert_to_datetime(py, end_date, &tz, "end_date")?;

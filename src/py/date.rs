@@ -2,7 +2,9 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
+use super::common::reject_unexpected_keywords;
 use super::datetime::to_zoned;
 use super::pyfuncs::{cached, convert_to_datetime, datetime_repr, local_zone};
 use crate::triggers::date::DateTrigger;
@@ -26,12 +28,14 @@ impl PyDateTrigger {
 #[pymethods]
 impl PyDateTrigger {
     #[new]
-    #[pyo3(signature = (run_date=None, timezone=None))]
+    #[pyo3(signature = (run_date=None, timezone=None, **unexpected))]
     fn new<'py>(
         py: Python<'py>,
         run_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,
+        unexpected: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
+        reject_unexpected_keywords("DateTrigger", unexpected)?;
         // An aware datetime is used as given whatever the zone; with no zone (or
         // a ZoneInfo, which `astimezone` accepts unchanged) there is nothing to
         // check either, so skip the Python helpers.

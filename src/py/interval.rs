@@ -2,8 +2,11 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-use super::common::{clone_opt, date_and_jitter_options, given, trigger_repr};
+use super::common::{
+    clone_opt, date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr,
+};
 use super::cron::convert_bounds;
 use super::datetime::{timedelta_micros, Bridge};
 use super::pyfuncs::{cached, convert_to_datetime, resolve_timezone};
@@ -64,7 +67,7 @@ impl PyIntervalTrigger {
     #[new]
     #[pyo3(signature = (
         weeks=None, days=None, hours=None, minutes=None, seconds=None, start_date=None, end_date=None,
-        timezone=None, jitter=None
+        timezone=None, jitter=None, **unexpected
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -78,7 +81,9 @@ impl PyIntervalTrigger {
         end_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,
         jitter: Option<Bound<'py, PyAny>>,
+        unexpected: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
+        reject_unexpected_keywords("IntervalTrigger", unexpected)?;
         let timedelta = cached!(py, "datetime", "timedelta")?;
         // Omitted components are 0 (an explicit None is taken as 0 too).
         let zero = 0i64.into_pyobject(py)?.into_any();

@@ -54,12 +54,9 @@ impl PyMemoryJobStore {
     }
 
     fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let first = {
-            let index = self.index.lock();
-            index
-                .next_run_at()
-                .and(index.first().map(|job| job.clone_ref(py)))
-        };
+        // The first job's attribute as it is now (APScheduler reads it too): a
+        // job changed without update_job still wakes the scheduler.
+        let first = self.index.lock().first().map(|job| job.clone_ref(py));
         match first {
             Some(job) => Ok(Some(
                 job.bind(py).getattr(intern!(py, "next_run_time"))?.unbind(),

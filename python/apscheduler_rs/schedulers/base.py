@@ -361,16 +361,26 @@ class BaseScheduler(metaclass=ABCMeta):
             self._listened_mask |= mask
 
     def remove_listener(self, callback: Callable[[Any], Any]) -> None:
-        """Stop calling ``callback`` (every registration of it)."""
+        """Stop calling ``callback``. As in APScheduler 3.11, a registration that
+        directly follows a removed one survives (it removes while iterating)."""
         with self._listeners_lock:
-            self._listeners = [(cb, mask) for cb, mask in self._listeners if cb != callback]
+            listeners = self._listeners
+            index = 0
+            while index < len(listeners):
+                if listeners[index][0] == callback:
+                    del listeners[index]
+                index += 1
             mask = 0
-            for _, listener_mask in self._listeners:
+            for _, listener_mask in listeners:
                 mask |= listener_mask
             self._listened_mask = mask
 
     def _wants_event(self, code: int) -> bool:
-        return self._dispatch_overridden or bool(self._listened_mask & code)
+        """Whether an event with ``code`` has a taker: a listener, or a replaced
+        ``_dispatch_event`` (a subclass's, or a mock set on the instance)."""
+        if self._listened_mask & code or self._dispatch_overridden:
+            return True
+        return getattr(self._dispatch_event, "__func__", None) is not _BASE_DISPATCH
 
     def _emit_scheduler_event(self, code: int, alias: str | None = None) -> None:
         if self._wants_event(code):
@@ -871,3 +881,6 @@ class BaseScheduler(metaclass=ABCMeta):
         seconds = min(max(wakeup.timestamp() - now.timestamp(), 0), TIMEOUT_MAX)
         self._logger.debug("Next wakeup is due at %s (in %f seconds)", wakeup, seconds)
         return seconds
+
+
+_BASE_DISPATCH = BaseScheduler._dispatch_event

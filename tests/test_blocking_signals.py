@@ -1,0 +1,97 @@
+"""A BlockingScheduler in the main thread stops cleanly on Ctrl+C and SIGTERM:
+the scheduler shuts down, start() raises, and a later shutdown() is harmless."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+SCRIPT = r"""
+import json, os, signal, sys, threading, time
+from apscheduler_rs.schedulers.blocking import BlockingScheduler
+
+ticks = []
+scheduler = BlockingScheduler(timezone="UTC")
+scheduler.add_job(lambda: ticks.append(time.time()), "interval", seconds=0.05)
+scheduler.add_job(lambda: print("READY", flush=True), id="ready")
+outcome = {}
+try:
+    scheduler.start()
+except KeyboardInterrupt:
+    outcome["raised"] = "KeyboardInterrupt"
+except SystemExit as exc:
+    outcome["raised"] = "SystemExit"
+    outcome["code"] = exc.code
+outcome["running"] = scheduler.running
+if "raised" in outcome:
+    scheduler.shutdown()  # the usual except-block call: must not raise
+outcome["ticked"] = len(ticks) > 0
+# shutdown(wait=False) lets the pool's workers finish on their own
+deadline = time.monotonic() + 10
+while threading.active_count() > 1 and time.monotonic() < deadline:
+    time.sleep(0.01)
+outcome["threads"] = sorted(t.name for t in threading.enumerate())
+outcome["sigterm_restored"] = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+print(json.dumps(outcome), flush=True)
+"""
+
+
+def run_and_signal(signum: int) -> dict:
+    process = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "READY"
+        time.sleep(0.3)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("signum", "raised"),
+    [(signal.SIGINT, "KeyboardInterrupt"), (signal.SIGTERM, "SystemExit")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_signal_shuts_the_blocking_scheduler_down(signum: int, raised: str) -> None:
+    outcome = run_and_signal(signum)
+    assert outcome["raised"] == raised
+    if signum == signal.SIGTERM:
+        assert outcome["code"] == 128 + signal.SIGTERM
+    assert outcome["running"] is False
+    assert outcome["ticked"] is True
+    assert outcome["threads"] == ["MainThread"]
+    assert outcome["sigterm_restored"] is True
+
+
+def test_own_sigterm_handler_is_left_alone() -> None:
+    script = SCRIPT.replace(
+        "scheduler = BlockingScheduler",
+        "signal.signal(signal.SIGTERM, lambda *a: scheduler.shutdown(wait=False))\n"
+        "scheduler = BlockingScheduler",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "READY"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    outcome = json.loads(out.strip().splitlines()[-1])
+    # the user's handler shut the scheduler down: start() returned normally
+    assert "raised" not in outcome
+    assert outcome["running"] is False
+    assert outcome["sigterm_restored"] is False
