@@ -95,3 +95,39 @@ def test_own_sigterm_handler_is_left_alone() -> None:
     assert "raised" not in outcome
     assert outcome["running"] is False
     assert outcome["sigterm_restored"] is False
+
+
+def test_shutdown_leaves_no_os_thread_behind() -> None:
+    # Counted at the OS level in a fresh process: the scheduler thread and the
+    # Rust pool's workers must all be gone once shutdown() returns.
+    script = r"""
+import os, threading, time
+from apscheduler_rs.schedulers.background import BackgroundScheduler
+
+def os_threads():
+    return len(os.listdir("/proc/self/task"))
+
+before = os_threads()
+done = threading.Event()
+scheduler = BackgroundScheduler(timezone="UTC")
+for i in range(20):
+    scheduler.add_job(time.sleep, args=[0.05], id=f"sleep-{i}")
+scheduler.add_job(done.set, "interval", seconds=0.05)
+scheduler.start()
+assert done.wait(5)
+time.sleep(0.2)
+during = os_threads()
+scheduler.shutdown()
+# a joined Python thread may still be inside pthread's exit for a moment
+deadline = time.monotonic() + 2
+while os_threads() > before and time.monotonic() < deadline:
+    time.sleep(0.005)
+print(before, during, os_threads())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    before, during, after = map(int, result.stdout.split())
+    assert during > before + 1  # the scheduler thread and several workers ran
+    assert after == before
