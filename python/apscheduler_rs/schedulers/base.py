@@ -55,6 +55,7 @@ STATE_RUNNING = 1
 #: The scheduler is started but runs nothing until :meth:`BaseScheduler.resume`.
 STATE_PAUSED = 2
 
+_PLUGIN_LABELS = {"executor": "an executor", "jobstore": "a job store"}
 _PLUGIN_BASES: dict[str, type] = {
     "trigger": BaseTrigger,
     "jobstore": BaseJobStore,
@@ -280,21 +281,7 @@ class BaseScheduler(metaclass=ABCMeta):
         :raises ValueError: if ``alias`` is taken
         """
         with self._executors_lock:
-            if alias in self._executors:
-                raise ValueError(
-                    f'This scheduler already has an executor by the alias of "{alias}"'
-                )
-            if isinstance(executor, str):
-                executor = self._create_plugin_instance("executor", executor, executor_opts)
-            elif not isinstance(executor, BaseExecutor):
-                raise TypeError(
-                    f"Expected an executor instance or a string, "
-                    f"got {executor.__class__.__name__} instead"
-                )
-            self._executors[alias] = executor
-            if self.state != STATE_STOPPED:
-                executor.start(self, alias)
-
+            self._register("executor", self._executors, executor, alias, executor_opts)
         self._emit_scheduler_event(EVENT_EXECUTOR_ADDED, alias)
 
     def remove_executor(self, alias: str, shutdown: bool = True) -> None:
@@ -319,25 +306,34 @@ class BaseScheduler(metaclass=ABCMeta):
         :raises ValueError: if ``alias`` is taken
         """
         with self._jobstores_lock:
-            if alias in self._jobstores:
-                raise ValueError(
-                    f'This scheduler already has a job store by the alias of "{alias}"'
-                )
-            if isinstance(jobstore, str):
-                jobstore = self._create_plugin_instance("jobstore", jobstore, jobstore_opts)
-            elif not isinstance(jobstore, BaseJobStore):
-                raise TypeError(
-                    f"Expected a job store instance or a string, "
-                    f"got {jobstore.__class__.__name__} instead"
-                )
-            self._jobstores[alias] = jobstore
-            if self.state != STATE_STOPPED:
-                jobstore.start(self, alias)
-
+            self._register("jobstore", self._jobstores, jobstore, alias, jobstore_opts)
         self._emit_scheduler_event(EVENT_JOBSTORE_ADDED, alias)
         # the new store may hold jobs that are due
         if self.state != STATE_STOPPED:
             self.wakeup()
+
+    def _register(
+        self,
+        kind: str,
+        registry: dict[str, Any],
+        plugin: Any,
+        alias: str,
+        plugin_opts: dict[str, Any],
+    ) -> None:
+        """Put an executor or job store (an instance, or a plugin alias to build
+        one from ``plugin_opts``) in ``registry``, started if the scheduler is."""
+        label = _PLUGIN_LABELS[kind]
+        if alias in registry:
+            raise ValueError(f'This scheduler already has {label} by the alias of "{alias}"')
+        if isinstance(plugin, str):
+            plugin = self._create_plugin_instance(kind, plugin, plugin_opts)
+        elif not isinstance(plugin, _PLUGIN_BASES[kind]):
+            raise TypeError(
+                f"Expected {label} instance or a string, got {plugin.__class__.__name__} instead"
+            )
+        registry[alias] = plugin
+        if self.state != STATE_STOPPED:
+            plugin.start(self, alias)
 
     def remove_jobstore(self, alias: str, shutdown: bool = True) -> None:
         """Remove the job store ``alias`` (and shut it down, with ``shutdown``).
