@@ -816,6 +816,18 @@ class BaseScheduler(metaclass=ABCMeta):
             self._dispatch_event(event)
         return self._seconds_until(next_wakeup)
 
+    def _process_jobs_or_retry(self) -> float | None:
+        """:meth:`_process_jobs` for a scheduler's loop or timer: an exception
+        escaping it (a broken custom store or executor) is logged and the step
+        retried after ``jobstore_retry_interval``, instead of ending the loop."""
+        try:
+            return self._process_jobs()
+        except Exception:
+            self._logger.exception(
+                "Error processing jobs; retrying in %s seconds", self.jobstore_retry_interval
+            )
+            return self.jobstore_retry_interval
+
     def _run_due_job(
         self,
         job: Job,

@@ -78,11 +78,4 @@ class BlockingScheduler(BaseScheduler):
         wait_seconds: float | None = TIMEOUT_MAX
         while self.state != STATE_STOPPED:
             event.wait(wait_seconds, check_signals)
-            try:
-                wait_seconds = self._process_jobs()
-            except Exception:
-                # a failing store or listener must not end the loop for good
-                self._logger.exception(
-                    "Error processing jobs; retrying in %s seconds", self.jobstore_retry_interval
-                )
-                wait_seconds = self.jobstore_retry_interval
+            wait_seconds = self._process_jobs_or_retry()
