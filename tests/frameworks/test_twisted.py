@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _require import require  # noqa: E402
 
-pytest.importorskip("twisted")
+require("twisted")
 
 from apscheduler_rs.events import (  # noqa: E402
     EVENT_JOB_ADDED,
