@@ -518,6 +518,21 @@ WORKLOADS.extend(
             quantity="bytes",
         ),
         Workload(
+            "asyncio: 5,000 due coroutine jobs (per job)",
+            5.0,
+            measure=sw.asyncio_due_jobs,
+        ),
+        Workload(
+            "asyncio: 1,000 interval jobs for 10 s (time per run)",
+            None,
+            measure=sw.asyncio_interval_throughput,
+        ),
+        Workload(
+            "asyncio: 1,000 interval jobs for 10 s, lateness p99",
+            1.0,
+            measure=sw.asyncio_interval_lateness_p99,
+        ),
+        Workload(
             "import schedulers.background (fresh process)",
             1.0,
             measure=import_time("schedulers.background"),

@@ -207,3 +207,101 @@ def job_check(lib: Any) -> Any:
         return [(job.id, str(job.trigger), job.next_run_time) for job in scheduler.get_jobs()]
     finally:
         scheduler.shutdown()
+
+
+# --------------------------------------------------------------------------- asyncio
+
+ASYNC_DUE_JOBS = 5_000
+ASYNC_INTERVAL_JOBS = 1_000
+ASYNC_INTERVAL_SECONDS = 10.0
+
+
+def _asyncio_scheduler(lib: Any, loop: Any) -> Any:
+    module = lib.mod("schedulers.asyncio")
+    return module.AsyncIOScheduler(timezone=timezone.utc, event_loop=loop)
+
+
+def asyncio_due_jobs(lib: Any, cfg: Any) -> float:
+    """5,000 coroutine date jobs due at once on an AsyncIOScheduler: time from
+    ``resume()`` until the last has run, per job."""
+    import asyncio
+
+    async def run_once() -> float:
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        count = [0]
+
+        async def job() -> None:
+            count[0] += 1
+            if count[0] == ASYNC_DUE_JOBS:
+                done.set()
+
+        scheduler = _asyncio_scheduler(lib, loop)
+        scheduler.start(paused=True)
+        run_date = datetime.now(timezone.utc)
+        for i in range(ASYNC_DUE_JOBS):
+            scheduler.add_job(job, "date", run_date=run_date, id=f"a-{i}", misfire_grace_time=None)
+        start = time.perf_counter_ns()
+        scheduler.resume()
+        await asyncio.wait_for(done.wait(), 120)
+        elapsed = time.perf_counter_ns() - start
+        scheduler.shutdown()
+        await asyncio.sleep(0)
+        return elapsed / ASYNC_DUE_JOBS
+
+    return min(asyncio.run(run_once()) for _ in range(max(2, cfg.rounds // 2)))
+
+
+_async_interval_cache: dict[str, tuple[float, list[float]]] = {}
+
+
+def _asyncio_interval_run(lib: Any) -> tuple[float, list[float]]:
+    """1,000 coroutine interval jobs (every second, start times spread over the
+    first second) for 10 s: runs per second and each run's lateness."""
+    import asyncio
+
+    if lib.label in _async_interval_cache:
+        return _async_interval_cache[lib.label]
+
+    async def run() -> tuple[float, list[float]]:
+        loop = asyncio.get_running_loop()
+        late: list[float] = []
+
+        async def job(due0: float) -> None:
+            now = time.time()
+            # the run's scheduled time: the start time plus whole seconds
+            late.append((now - due0) % 1.0 if now - due0 < 1e6 else 0.0)
+
+        scheduler = _asyncio_scheduler(lib, loop)
+        begin = time.time() + 0.5
+        for i in range(ASYNC_INTERVAL_JOBS):
+            due0 = begin + i / ASYNC_INTERVAL_JOBS
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=1,
+                start_date=datetime.fromtimestamp(due0, timezone.utc),
+                args=[due0],
+                misfire_grace_time=None,
+            )
+        scheduler.start()
+        await asyncio.sleep(0.5 + ASYNC_INTERVAL_SECONDS)
+        scheduler.shutdown()
+        await asyncio.sleep(0)
+        return len(late) / ASYNC_INTERVAL_SECONDS, sorted(late)
+
+    result = asyncio.run(run())
+    _async_interval_cache[lib.label] = result
+    return result
+
+
+def asyncio_interval_throughput(lib: Any, cfg: Any) -> float:
+    """Time per run (1 / runs per second) of the interval workload: the ratio
+    then reads as the speed-up, like the other rows."""
+    rate, _ = _asyncio_interval_run(lib)
+    return 1e9 / rate
+
+
+def asyncio_interval_lateness_p99(lib: Any, cfg: Any) -> float:
+    _, late = _asyncio_interval_run(lib)
+    return statistics.quantiles(late, n=100, method="inclusive")[98] * 1e9

@@ -94,6 +94,18 @@ class BaseExecutor(metaclass=ABCMeta):
         )
 
 
+_loggers: dict[str, logging.Logger] = {}
+
+
+def _logger(name: str) -> logging.Logger:
+    # logging.getLogger takes logging's module lock on every call; a logger,
+    # once made, is never replaced, so one dict lookup per run is enough.
+    logger = _loggers.get(name)
+    if logger is None:
+        logger = _loggers[name] = logging.getLogger(name)
+    return logger
+
+
 def _missed(job: Any, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger):
     """The event for a run later than the job's grace time allows, or ``None``."""
     if job.misfire_grace_time is None:
@@ -138,7 +150,7 @@ def run_job(
     """Run ``job`` once per due run time (skipping those past its grace time) and
     return the events to dispatch. Executors call this in their worker."""
     events = []
-    logger = logging.getLogger(logger_name)
+    logger = _logger(logger_name)
     for run_time in run_times:
         missed = _missed(job, jobstore_alias, run_time, logger)
         if missed is not None:
@@ -159,7 +171,7 @@ async def run_coroutine_job(
 ) -> list[JobExecutionEvent]:
     """:func:`run_job` for a coroutine function, awaited on the running loop."""
     events = []
-    logger = logging.getLogger(logger_name)
+    logger = _logger(logger_name)
     for run_time in run_times:
         missed = _missed(job, jobstore_alias, run_time, logger)
         if missed is not None:
