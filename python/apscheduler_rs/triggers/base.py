@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copyreg
 import random
 from abc import ABCMeta, abstractmethod
 from datetime import datetime, timedelta
+from typing import Any
 
 
 class BaseTrigger(metaclass=ABCMeta):
@@ -51,3 +53,14 @@ def check_state_version(
         )
         raise ValueError(f"Got serialized data for version {version} of {class_name}, but {which}")
     return state
+
+
+class RustBackedPickling:
+    """Pickling for the triggers built on a Rust class: by ``__getstate__``
+    whatever the protocol. (With protocols 0 and 1, ``copyreg`` would try to
+    build the Rust base class without its arguments and fail.)"""
+
+    __slots__ = ()
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return copyreg.__newobj__, (type(self),), self.__getstate__()  # type: ignore[attr-defined]

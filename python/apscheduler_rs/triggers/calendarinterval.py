@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from apscheduler_rs._core import CalendarIntervalTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
+from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling, check_state_version
 from apscheduler_rs.util import timezone_repr
 
 __all__ = ("CalendarIntervalTrigger",)
 
 
-class CalendarIntervalTrigger(CalendarIntervalTriggerCore, BaseTrigger):
+class CalendarIntervalTrigger(RustBackedPickling, CalendarIntervalTriggerCore, BaseTrigger):
     """Fires on calendar steps (``years``, ``months``, then ``weeks``, ``days``) at
     ``hour:minute:second`` wall-clock time in ``timezone``, from ``start_date``
     (default: today) to ``end_date``. Dates that do not exist (31 April) and

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import DateTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
+from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling, check_state_version
 
 __all__ = ("DateTrigger",)
 
 
-class DateTrigger(DateTriggerCore, BaseTrigger):
+class DateTrigger(RustBackedPickling, DateTriggerCore, BaseTrigger):
     """Fires once, at ``run_date`` (datetime, date or str; default: now).
     ``timezone`` applies to a ``run_date`` given without one."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import IntervalTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
+from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling, check_state_version
 from apscheduler_rs.util import astimezone
 
 __all__ = ("IntervalTrigger",)
 
 
-class IntervalTrigger(IntervalTriggerCore, BaseTrigger):
+class IntervalTrigger(RustBackedPickling, IntervalTriggerCore, BaseTrigger):
     """Fires at fixed intervals of real time, from ``start_date`` (default: now
     plus one interval) until ``end_date``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import CronTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger, check_state_version
+from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling, check_state_version
 from apscheduler_rs.triggers.cron.expressions import expression_to_spec
 from apscheduler_rs.triggers.cron.fields import FIELDS_MAP, BaseField, field_from_spec
 from apscheduler_rs.util import astimezone
@@ -11,7 +11,7 @@ from apscheduler_rs.util import astimezone
 __all__ = ("CronTrigger",)
 
 
-class CronTrigger(CronTriggerCore, BaseTrigger):
+class CronTrigger(RustBackedPickling, CronTriggerCore, BaseTrigger):
     """Fires when the time matches all given fields, like UNIX cron but with
     APScheduler's semantics (weekday 0 is Monday; ``day`` and ``day_of_week``
     must both match; ``year``, ``week`` and ``second`` fields).
