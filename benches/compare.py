@@ -477,6 +477,7 @@ WORKLOADS.extend(STORE_WORKLOADS)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scheduler_workloads as sw  # noqa: E402
+import store_workloads  # noqa: E402
 
 TARGET_SCHEDULER_OPS = 10.0
 
@@ -531,6 +532,10 @@ WORKLOADS.extend(
             "asyncio: 1,000 interval jobs for 10 s, lateness p99",
             1.0,
             measure=sw.asyncio_interval_lateness_p99,
+        ),
+        *(
+            Workload(name, target, measure=measure)
+            for name, target, measure in store_workloads.STORE_WORKLOADS
         ),
         Workload(
             "import schedulers.background (fresh process)",

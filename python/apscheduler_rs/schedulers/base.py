@@ -800,21 +800,28 @@ class BaseScheduler(metaclass=ABCMeta):
                     self._logger.warning(
                         "Error getting due jobs from job store %r: %s", alias, exc
                     )
-                    retry_at = now + timedelta(seconds=self.jobstore_retry_interval)
-                    if next_wakeup is None or retry_at < next_wakeup:
-                        next_wakeup = retry_at
+                    next_wakeup = self._earlier(next_wakeup, self._retry_time(now))
                     continue
 
+                # A failure to save a job (an outage, say) escapes as in 3.11.3;
+                # the scheduler loops catch it and retry (_process_jobs_or_retry).
                 for job in due_jobs:
                     self._run_due_job(job, alias, store, now, events)
 
                 store_next = store.get_next_run_time()
-                if store_next and (next_wakeup is None or store_next < next_wakeup):
-                    next_wakeup = store_next.astimezone(self.timezone)
+                if store_next:
+                    next_wakeup = self._earlier(next_wakeup, store_next.astimezone(self.timezone))
 
         for event in events:
             self._dispatch_event(event)
         return self._seconds_until(next_wakeup)
+
+    def _retry_time(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.jobstore_retry_interval)
+
+    @staticmethod
+    def _earlier(current: datetime | None, candidate: datetime) -> datetime:
+        return candidate if current is None or candidate < current else current
 
     def _process_jobs_or_retry(self) -> float | None:
         """:meth:`_process_jobs` for a scheduler's loop or timer: an exception

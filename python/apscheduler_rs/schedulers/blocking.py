@@ -78,4 +78,6 @@ class BlockingScheduler(BaseScheduler):
         wait_seconds: float | None = TIMEOUT_MAX
         while self.state != STATE_STOPPED:
             event.wait(wait_seconds, check_signals)
+            if self.state == STATE_STOPPED:
+                break  # woken by shutdown(): the stores are already closed
             wait_seconds = self._process_jobs_or_retry()

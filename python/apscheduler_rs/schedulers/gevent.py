@@ -59,6 +59,8 @@ class GeventScheduler(BlockingScheduler):
             # cleared before the jobs are looked at, so a wakeup() that arrives
             # while they are processed is not lost
             event.clear()
+            if self.state == STATE_STOPPED:
+                break  # woken by shutdown(): the stores are already closed
             wait_seconds = self._process_jobs_or_retry()
 
     def _create_lock(self) -> Any:
