@@ -4,7 +4,6 @@ loop, other jobs in that loop's default executor."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -50,12 +49,7 @@ class AsyncIOExecutor(BaseExecutor):
         def report(future: asyncio.Future[Any]) -> None:
             # Runs on the loop when the run ends (or is cancelled by shutdown()).
             self._pending_futures.discard(future)
-            try:
-                events = future.result()
-            except BaseException:
-                self._run_job_error(job.id, *sys.exc_info()[1:])
-            else:
-                self._run_job_success(job.id, events)
+            self._report_future(job.id, future)
 
         future: asyncio.Future[Any]
         if iscoroutinefunction_partial(job.func):

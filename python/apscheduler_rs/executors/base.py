@@ -84,6 +84,16 @@ class BaseExecutor(metaclass=ABCMeta):
         for event in events:
             self._scheduler._dispatch_event(event)
 
+    def _report_future(self, job_id: str, future: Any) -> None:
+        """Report a finished future of :func:`run_job` or
+        :func:`run_coroutine_job`: its events, or the error that ended it."""
+        try:
+            events = future.result()
+        except BaseException:
+            self._run_job_error(job_id, *sys.exc_info()[1:])
+        else:
+            self._run_job_success(job_id, events)
+
     def _run_job_error(
         self, job_id: str, exc: BaseException, traceback: TracebackType | None = None
     ) -> None:

@@ -3,9 +3,9 @@ jobs on a pool of worker threads."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from tornado.gen import convert_yielded
@@ -72,16 +72,8 @@ class TornadoExecutor(BaseExecutor):
             )
             return
 
-        def report(future: Any) -> None:
-            # Runs on the IOLoop when the coroutine job ends.
-            try:
-                events = future.result()
-            except BaseException:
-                self._run_job_error(job.id, *sys.exc_info()[1:])
-            else:
-                self._run_job_success(job.id, events)
-
         future = convert_yielded(
             run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)
         )
-        future.add_done_callback(report)
+        # runs on the IOLoop when the coroutine job ends
+        future.add_done_callback(partial(self._report_future, job.id))

@@ -10,7 +10,7 @@ from typing import Any
 
 from apscheduler_rs.executors.base import BaseExecutor
 from apscheduler_rs.schedulers import SchedulerNotRunningError
-from apscheduler_rs.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler_rs.schedulers._timer import LoopTimerScheduler
 from apscheduler_rs.util import maybe_ref
 
 __all__ = ("AsyncIOScheduler", "run_in_event_loop")
@@ -28,7 +28,7 @@ def run_in_event_loop(func: Callable[..., Any]) -> Callable[..., None]:
     return queue_on_loop
 
 
-class AsyncIOScheduler(BaseScheduler):
+class AsyncIOScheduler(LoopTimerScheduler):
     """A scheduler driven by an asyncio event loop: a ``call_later`` timer on the
     loop runs the due-job step, which reschedules the timer for the next due job.
 
@@ -45,7 +45,6 @@ class AsyncIOScheduler(BaseScheduler):
     """
 
     _eventloop: asyncio.AbstractEventLoop | None = None
-    _timeout: asyncio.TimerHandle | None = None
 
     def _configure(self, config: dict[str, Any]) -> None:
         self._eventloop = maybe_ref(config.pop("event_loop", None))
@@ -82,23 +81,14 @@ class AsyncIOScheduler(BaseScheduler):
 
     @run_in_event_loop
     def wakeup(self) -> None:
-        self._stop_timer()
-        # A wakeup queued before a shutdown that has run since has nothing to do
-        # (3.11.3 would run due jobs on the stopped scheduler here).
-        if self.state == STATE_STOPPED:
-            return
-        self._start_timer(self._process_jobs_or_retry())
+        self._step()
 
-    def _start_timer(self, wait_seconds: float | None) -> None:
-        self._stop_timer()
-        if wait_seconds is not None:
-            assert self._eventloop is not None
-            self._timeout = self._eventloop.call_later(wait_seconds, self.wakeup)
+    def _call_later(self, seconds: float, callback: Any) -> asyncio.TimerHandle:
+        assert self._eventloop is not None
+        return self._eventloop.call_later(seconds, callback)
 
-    def _stop_timer(self) -> None:
-        if self._timeout is not None:
-            self._timeout.cancel()
-            self._timeout = None
+    def _cancel_timer(self, handle: asyncio.TimerHandle) -> None:
+        handle.cancel()
 
     def _create_default_executor(self) -> BaseExecutor:
         from apscheduler_rs.executors.asyncio import AsyncIOExecutor

@@ -9,7 +9,7 @@ from typing import Any
 
 from apscheduler_rs.executors.base import BaseExecutor
 from apscheduler_rs.schedulers import SchedulerNotRunningError
-from apscheduler_rs.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler_rs.schedulers._timer import LoopTimerScheduler
 from apscheduler_rs.util import maybe_ref
 
 try:
@@ -36,7 +36,7 @@ def run_in_ioloop(func: Callable[..., Any]) -> Callable[..., None]:
     return queue_on_ioloop
 
 
-class TornadoScheduler(BaseScheduler):
+class TornadoScheduler(LoopTimerScheduler):
     """A scheduler driven by a Tornado IOLoop: a timeout on the loop runs the
     due-job step, which reschedules the timeout for the next due job.
 
@@ -52,7 +52,6 @@ class TornadoScheduler(BaseScheduler):
     """
 
     _ioloop: IOLoop | None = None
-    _timeout: object | None = None
 
     def _configure(self, config: dict[str, Any]) -> None:
         self._ioloop = maybe_ref(config.pop("io_loop", None)) or IOLoop.current()
@@ -76,24 +75,15 @@ class TornadoScheduler(BaseScheduler):
 
     @run_in_ioloop
     def wakeup(self) -> None:
-        self._stop_timer()
-        # A wakeup queued before a shutdown that has run since has nothing to do
-        # (3.11.3 would run due jobs on the stopped scheduler here).
-        if self.state == STATE_STOPPED:
-            return
-        self._start_timer(self._process_jobs_or_retry())
+        self._step()
 
-    def _start_timer(self, wait_seconds: float | None) -> None:
-        self._stop_timer()
-        if wait_seconds is not None:
-            assert self._ioloop is not None
-            self._timeout = self._ioloop.call_later(wait_seconds, self.wakeup)
+    def _call_later(self, seconds: float, callback: Any) -> object:
+        assert self._ioloop is not None
+        return self._ioloop.call_later(seconds, callback)
 
-    def _stop_timer(self) -> None:
-        if self._timeout is not None:
-            assert self._ioloop is not None
-            self._ioloop.remove_timeout(self._timeout)
-            self._timeout = None
+    def _cancel_timer(self, handle: object) -> None:
+        assert self._ioloop is not None
+        self._ioloop.remove_timeout(handle)
 
     def _create_default_executor(self) -> BaseExecutor:
         from apscheduler_rs.executors.tornado import TornadoExecutor
