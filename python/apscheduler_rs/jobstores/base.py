@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,11 +38,33 @@ class TransientJobError(ValueError):
 
 class BaseJobStore(metaclass=ABCMeta):
     """Base class of job stores: built-in or your own, the scheduler drives them
-    all through these methods."""
+    all through these methods.
+
+    Optional hook ``update_and_remove_jobs(jobs, job_ids) -> list[str]``: a store
+    that can write many jobs in one go (one transaction, one round trip) defines
+    it, and the scheduler then stores the outcome of each due-job sweep with one
+    call instead of one ``update_job`` / ``remove_job`` per due job. It replaces
+    the stored ``jobs`` (as :meth:`update_job`) and removes the jobs of
+    ``job_ids`` (as :meth:`remove_job`). It must not stop at an id it does not
+    find (a job removed meanwhile, by another process say): it applies every
+    other write and returns the ids it did not find; the scheduler then raises
+    :class:`JobLookupError` for the first of them, as the per-job calls would,
+    after reporting the removals that took place. Any other error is raised; the
+    scheduler retries the sweep after ``jobstore_retry_interval`` seconds.
+
+    Stores without the hook (it is ``None`` here), such as the memory store and
+    stores written for APScheduler 3, keep getting one call per due job, right
+    after its submission, as in APScheduler 3.11.3. So does a subclass that
+    overrides ``update_job`` or ``remove_job`` of a store with the hook, unless
+    it defines the hook too (the inherited one would bypass its methods).
+    """
 
     _scheduler: Any = None
     _alias: str | None = None
     _logger = logging.getLogger("apscheduler.jobstores")
+
+    #: The optional batch hook described above; ``None``: write job by job.
+    update_and_remove_jobs: Callable[[list[Any], list[str]], list[str]] | None = None
 
     def start(self, scheduler: Any, alias: str) -> None:
         """Called when the scheduler starts, or when the store is added to a

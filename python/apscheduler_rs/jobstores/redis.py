@@ -42,6 +42,28 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 """
 
+# A due-job sweep's writes, all in one script (one round trip, atomic): each as
+# _UPDATE / _REMOVE do it. ARGV: the number of updates, an (id, state, score)
+# triple per update, then the ids to remove. Returns the ids not found.
+_UPDATE_AND_REMOVE = """
+local missing = {}
+local last_update = 1 + 3 * tonumber(ARGV[1])
+for i = 2, last_update, 3 do
+  local id, score = ARGV[i], ARGV[i + 2]
+  if redis.call('HEXISTS', KEYS[1], id) == 0 then missing[#missing + 1] = id
+  else
+    redis.call('HSET', KEYS[1], id, ARGV[i + 1])
+    if score == '' then redis.call('ZREM', KEYS[2], id)
+    else redis.call('ZADD', KEYS[2], score, id) end
+  end
+end
+for i = last_update + 1, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 0 then missing[#missing + 1] = ARGV[i]
+  else redis.call('ZREM', KEYS[2], ARGV[i]) end
+end
+return missing
+"""
+
 
 def _score(next_run_time: datetime | None) -> str:
     # repr() of a float reads back as the same double in Redis
@@ -99,6 +121,7 @@ class RedisJobStore(BaseJobStore):
         self._add = self.redis.register_script(_ADD)
         self._update = self.redis.register_script(_UPDATE)
         self._remove = self.redis.register_script(_REMOVE)
+        self._update_and_remove = self.redis.register_script(_UPDATE_AND_REMOVE)
 
     def lookup_job(self, job_id: str) -> Job | None:
         job_state = self.redis.hget(self.jobs_key, job_id)
@@ -139,6 +162,15 @@ class RedisJobStore(BaseJobStore):
     def remove_job(self, job_id: str) -> None:
         if not self._remove(self._keys, [job_id]):
             raise JobLookupError(job_id)
+
+    def update_and_remove_jobs(self, jobs: list[Job], job_ids: list[str]) -> list[str]:
+        """The scheduler's batch hook (see :class:`BaseJobStore`): one script
+        call; the ids not found."""
+        args: list[Any] = [len(jobs)]
+        for job in jobs:
+            args += (job.id, self.serializer.dumps(job), _score(job.next_run_time))
+        args += job_ids
+        return [_text(job_id) for job_id in self._update_and_remove(self._keys, args)]
 
     def remove_all_jobs(self) -> None:
         with self.redis.pipeline() as pipe:

@@ -4,7 +4,7 @@ MySQL/MariaDB ...), in APScheduler 3's table layout."""
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,15 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("SQLAlchemyJobStore requires SQLAlchemy installed") from exc
 
 __all__ = ("SQLAlchemyJobStore",)
+
+# Ids per "IN (...)" of a batch: each is a bound parameter, and SQLite before
+# 3.32 allows 999 of them per statement.
+_IDS_PER_STATEMENT = 900
+
+
+def _chunks(job_ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(job_ids), _IDS_PER_STATEMENT):
+        yield job_ids[start : start + _IDS_PER_STATEMENT]
 
 
 class SQLAlchemyJobStore(BaseJobStore):
@@ -117,7 +126,10 @@ class SQLAlchemyJobStore(BaseJobStore):
             .values(next_run_time=bindparam("b_next"), job_state=bindparam("b_state"))
         )
         self._delete = table.delete().where(c.id == bindparam("b_id"))
-        self._delete_many = table.delete().where(c.id.in_(bindparam("b_ids", expanding=True)))
+        in_ids = c.id.in_(bindparam("b_ids", expanding=True))
+        self._delete_many = table.delete().where(in_ids)
+        self._delete_many_returning = self._delete_many.returning(c.id)
+        self._select_ids = select(c.id).where(in_ids)
         self._delete_all = table.delete()
 
     def start(self, scheduler: Any, alias: str) -> None:
@@ -172,6 +184,52 @@ class SQLAlchemyJobStore(BaseJobStore):
             result = connection.execute(self._delete, {"b_id": job_id})
             if result.rowcount == 0:
                 raise JobLookupError(job_id)
+
+    def update_and_remove_jobs(self, jobs: list[Job], job_ids: list[str]) -> list[str]:
+        """The scheduler's batch hook (see :class:`BaseJobStore`): one transaction,
+        with an executemany UPDATE and a DELETE per 900 ids; the ids not found."""
+        # Serialized before the transaction, as in update_job.
+        updates = [
+            {
+                "b_id": job.id,
+                "b_next": datetime_to_utc_timestamp(job.next_run_time),
+                "b_state": self.serializer.dumps(job),
+            }
+            for job in jobs
+        ]
+        missing: list[str] = []
+        with self.engine.begin() as connection:
+            if updates:
+                result = connection.execute(self._update, updates)
+                if result.rowcount != len(updates):
+                    missing += self._missing_updates(connection, [u["b_id"] for u in updates])
+            if job_ids:
+                removed = self._delete_ids(connection, job_ids)
+                missing += [job_id for job_id in job_ids if job_id not in removed]
+        return missing
+
+    def _missing_updates(self, connection: Any, job_ids: list[str]) -> list[str]:
+        # Only when the UPDATE's row count falls short (or the driver cannot count
+        # an executemany): the rows it updated are write-locked by this
+        # transaction until it commits, so the ids still present now are
+        # exactly those it updated.
+        present: set[str] = set()
+        for chunk in _chunks(job_ids):
+            present.update(connection.execute(self._select_ids, {"b_ids": chunk}).scalars())
+        return [job_id for job_id in job_ids if job_id not in present]
+
+    def _delete_ids(self, connection: Any, job_ids: list[str]) -> set[str]:
+        """Delete these rows; the ids that were there."""
+        removed: set[str] = set()
+        for chunk in _chunks(job_ids):
+            if self.engine.dialect.delete_returning:  # PostgreSQL, SQLite, MariaDB
+                result = connection.execute(self._delete_many_returning, {"b_ids": chunk})
+                removed.update(result.scalars())
+            else:  # MySQL: lock the rows first, so the DELETE removes exactly those
+                locked = self._select_ids.with_for_update()
+                removed.update(connection.execute(locked, {"b_ids": chunk}).scalars())
+                connection.execute(self._delete_many, {"b_ids": chunk})
+        return removed
 
     def remove_all_jobs(self) -> None:
         with self.engine.begin() as connection:
