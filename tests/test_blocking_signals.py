@@ -131,3 +131,38 @@ print(before, during, os_threads())
     before, during, after = map(int, result.stdout.split())
     assert during > before + 1  # the scheduler thread and several workers ran
     assert after == before
+
+
+def test_shutdown_waiting_for_a_job_that_calls_back_does_not_deadlock() -> None:
+    # 3.11.3 holds the job-store lock while it waits for running jobs, so a job
+    # calling remove_job() during shutdown(wait=True) deadlocks there.
+    script = r"""
+import threading, time
+from apscheduler_rs.schedulers.background import BackgroundScheduler
+
+scheduler = BackgroundScheduler(timezone="UTC")
+started = threading.Event()
+outcome = []
+
+def job():
+    started.set()
+    time.sleep(0.3)
+    try:
+        scheduler.remove_job("other")
+        outcome.append("removed")
+    except Exception as exc:
+        outcome.append(type(exc).__name__)
+
+scheduler.add_job(job, id="caller")
+scheduler.add_job(print, "interval", hours=1, id="other")
+scheduler.start()
+assert started.wait(5)
+scheduler.shutdown(wait=True)
+print(outcome)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    # stopped: the job sees no stored jobs any more, and gets JobLookupError
+    assert result.stdout.strip() == "['JobLookupError']"

@@ -233,9 +233,14 @@ class BaseScheduler(metaclass=ABCMeta):
             raise SchedulerNotRunningError
 
         self.state = STATE_STOPPED
-        with self._executors_lock, self._jobstores_lock:
-            for executor in self._executors.values():
-                executor.shutdown(wait)
+        # Executors wait for running jobs outside the locks: a job that calls
+        # back into the scheduler (remove_job, say) would otherwise deadlock
+        # shutdown(wait=True), as it does in 3.11.3.
+        with self._executors_lock:
+            executors = list(self._executors.values())
+        for executor in executors:
+            executor.shutdown(wait)
+        with self._jobstores_lock:
             for jobstore in self._jobstores.values():
                 jobstore.shutdown()
 
