@@ -19,7 +19,7 @@ import pytest
 
 import stores
 from apscheduler_rs.job import Job
-from apscheduler_rs.jobstores._serialization import JsonSerializer
+from apscheduler_rs.jobstores._json_format import JsonSerializer
 from apscheduler_rs.schedulers.background import BackgroundScheduler
 from apscheduler_rs.triggers.calendarinterval import CalendarIntervalTrigger
 from apscheduler_rs.triggers.combining import AndTrigger, OrTrigger
