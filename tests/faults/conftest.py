@@ -17,38 +17,24 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from _require import CI, MYSQL_URL, POSTGRESQL_URL, REDIS_URL, unavailable
 
 from . import PERSISTENT_BACKENDS, STORE_MODULES, Lib, RawStore, unique_name
 
-CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 LIBS = [
     name.strip()
     for name in os.environ.get("APSRS_FAULTS_LIBS", "apscheduler_rs").split(",")
     if name.strip()
 ]
-POSTGRESQL_URL = os.environ.get(
-    "APSRS_POSTGRESQL_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
-MYSQL_URL = os.environ.get("APSRS_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-REDIS_URL = os.environ.get("APSRS_REDIS_URL", "redis://127.0.0.1:6379/0")
-MONGODB_URL = os.environ.get("APSRS_MONGODB_URL")
 
 #: a test running longer than this is taken to hang: dump every thread's stack and exit
 HANG_TIMEOUT = float(os.environ.get("APSRS_TEST_TIMEOUT", "300"))
-
-
-def unavailable(reason: str) -> None:
-    """Fail under CI, skip elsewhere."""
-    if CI:
-        pytest.fail(f"{reason} (CI=true: unavailable servers fail the run)", pytrace=False)
-    pytest.skip(reason)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -75,14 +61,6 @@ def lib(request: pytest.FixtureRequest) -> Lib:
 
 
 # --------------------------------------------------------------------------- servers
-
-
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def _sql_server(url: str) -> str:
@@ -150,35 +128,10 @@ def redis_address() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def mongodb_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A MongoDB-protocol server: ``APSRS_MONGODB_URL``, or SecantusDB in-process."""
-    if MONGODB_URL:
-        parts = urlsplit(MONGODB_URL)
-        host, port = parts.hostname or "127.0.0.1", parts.port or 27017
-        if not _port_open(host, port):
-            unavailable(f"no MongoDB server at {MONGODB_URL}")
-        yield {"host": host, "port": port}
-        return
-    try:
-        from secantus import SecantusDBServer
-    except ImportError as exc:
-        unavailable(f"SecantusDB is not installed (pip install SecantusDB==0.7.0b3): {exc}")
-    server = SecantusDBServer(
-        host="127.0.0.1",
-        port=0,
-        storage_path=str(tmp_path_factory.mktemp("secantus")),
-        replica_set_name=None,
-        cache_size="64M",
-    )
-    try:
-        server.start()
-    except Exception as exc:
-        unavailable(f"SecantusDB did not start: {type(exc).__name__}: {exc}")
-    try:
-        parts = urlsplit(server.uri)
-        yield {"host": parts.hostname or "127.0.0.1", "port": parts.port}
-    finally:
-        server.stop()
+def mongodb_address(mongodb_uri: str) -> dict[str, Any]:
+    """Host and port of the run's MongoDB-protocol server (tests/conftest.py)."""
+    parts = urlsplit(mongodb_uri)
+    return {"host": parts.hostname or "127.0.0.1", "port": parts.port or 27017}
 
 
 # --------------------------------------------------------------------------- stores

@@ -18,7 +18,6 @@ CI run never passes by skipping.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,24 +25,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
-CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-POSTGRESQL_URL = os.environ.get(
-    "APSRS_POSTGRESQL_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
-MYSQL_URL = os.environ.get("APSRS_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-REDIS_URL = os.environ.get("APSRS_REDIS_URL", "redis://127.0.0.1:6379/0")
-MONGODB_URL = os.environ.get("APSRS_MONGODB_URL")
+from _require import MYSQL_URL, POSTGRESQL_URL, REDIS_URL, unavailable
 
 SQL_BACKENDS = ("sqlite", "postgresql", "mariadb")
 BACKENDS = (*SQL_BACKENDS, "redis", "mongodb")
-
-
-def unavailable(reason: str) -> None:
-    """Skip the test, or fail it under CI."""
-    if CI:
-        pytest.fail(f"{reason} (CI=true: an unavailable server fails the run)", pytrace=False)
-    pytest.skip(reason)
 
 
 def unique_name() -> str:
@@ -115,39 +100,6 @@ def redis_address() -> dict[str, Any]:
     except Exception as exc:
         unavailable(f"no Redis server at {REDIS_URL}: {type(exc).__name__}: {exc}")
     return server
-
-
-@pytest.fixture(scope="session")
-def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A MongoDB-protocol server: ``APSRS_MONGODB_URL``, or SecantusDB in-process."""
-    if MONGODB_URL:
-        import pymongo
-
-        try:
-            pymongo.MongoClient(MONGODB_URL, serverSelectionTimeoutMS=2000).admin.command("ping")
-        except Exception as exc:
-            unavailable(f"no MongoDB server at {MONGODB_URL}: {type(exc).__name__}: {exc}")
-        yield MONGODB_URL
-        return
-    try:
-        from secantus import SecantusDBServer
-    except ImportError as exc:
-        unavailable(f"SecantusDB is not installed (pip install SecantusDB==0.7.0b3): {exc}")
-    server = SecantusDBServer(
-        host="127.0.0.1",
-        port=0,
-        storage_path=str(tmp_path_factory.mktemp("secantus")),
-        replica_set_name=None,
-        cache_size="64M",
-    )
-    try:
-        server.start()
-    except Exception as exc:
-        unavailable(f"SecantusDB did not start: {type(exc).__name__}: {exc}")
-    try:
-        yield server.uri
-    finally:
-        server.stop()
 
 
 # --------------------------------------------------------------------------- backends

@@ -6,7 +6,6 @@ from __future__ import annotations
 from threading import Thread, current_thread
 from typing import Any
 
-from apscheduler_rs._core import WakeSignal
 from apscheduler_rs.schedulers.base import BaseScheduler
 from apscheduler_rs.schedulers.blocking import BlockingScheduler
 from apscheduler_rs.util import asbool
@@ -28,8 +27,7 @@ class BackgroundScheduler(BlockingScheduler):
         super()._configure(config)
 
     def start(self, *args: Any, **kwargs: Any) -> None:
-        if self._event is None or self._event.is_set():
-            self._event = WakeSignal()
+        self._prepare_event()
         BaseScheduler.start(self, *args, **kwargs)
         self._thread = Thread(target=self._run_loop, name="APScheduler", daemon=self._daemon)
         self._thread.start()

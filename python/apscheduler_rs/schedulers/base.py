@@ -96,9 +96,6 @@ class BaseScheduler(metaclass=ABCMeta):
         self._listeners_lock = self._create_lock()
         # Union of the listeners' masks: events nobody listens to are never built.
         self._listened_mask = 0
-        # A subclass that overrides _dispatch_event sees every event, as it would
-        # with APScheduler.
-        self._dispatch_overridden = type(self)._dispatch_event is not BaseScheduler._dispatch_event
         self._pending_jobs: list[tuple[Job, str, bool]] = []
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
@@ -379,8 +376,10 @@ class BaseScheduler(metaclass=ABCMeta):
     def _wants_event(self, code: int) -> bool:
         """Whether an event with ``code`` has a taker: a listener, or a replaced
         ``_dispatch_event`` (a subclass's, or a mock set on the instance)."""
-        if self._listened_mask & code or self._dispatch_overridden:
+        if self._listened_mask & code:
             return True
+        # a _dispatch_event of a subclass, or a mock set on the instance, sees
+        # every event, as it would with APScheduler
         return getattr(self._dispatch_event, "__func__", None) is not _BASE_DISPATCH
 
     def _emit_scheduler_event(self, code: int, alias: str | None = None) -> None:

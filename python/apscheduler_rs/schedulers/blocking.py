@@ -37,11 +37,16 @@ class BlockingScheduler(BaseScheduler):
     _stopped_by_interrupt = False
 
     def start(self, *args: Any, **kwargs: Any) -> None:
-        if self._event is None or self._event.is_set():
-            self._event = WakeSignal()
+        self._prepare_event()
         super().start(*args, **kwargs)
         self._stopped_by_interrupt = False
         self._main_loop()
+
+    def _prepare_event(self) -> None:
+        # a fresh signal for a new run; one left set by shutdown() would wake
+        # the new loop at once
+        if self._event is None or self._event.is_set():
+            self._event = WakeSignal()
 
     def shutdown(self, wait: bool = True) -> None:
         if self.state == STATE_STOPPED and self._stopped_by_interrupt:
