@@ -33,7 +33,7 @@ pub struct Bounds {
     pub end: Option<(Py<PyAny>, ZonedDateTime)>,
 }
 
-pub fn convert_bounds(
+fn convert_bounds(
     bridge: &Bridge,
     start: Option<Bound<'_, PyAny>>,
     end: Option<Bound<'_, PyAny>>,

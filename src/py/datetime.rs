@@ -92,6 +92,16 @@ impl ForeignZone for PyTzInfo {
 /// The last tzinfo converted, as most programs use one zone throughout.
 static LAST_ZONE: Mutex<Option<(Py<PyAny>, Zone)>> = Mutex::new(None);
 
+/// The current instant in UTC microseconds, as `datetime.now()` reads it (the
+/// system clock, rounded down).
+pub fn now_micros() -> PyResult<i64> {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?;
+    i64::try_from(since_epoch.as_micros())
+        .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("date value out of range"))
+}
+
 /// The core zone for a Python tzinfo: chrono-tz for `ZoneInfo` keys it knows,
 /// a fixed offset for `datetime.timezone`, and the object itself otherwise.
 pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
@@ -214,13 +224,15 @@ pub fn store_instant(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
 }
 
 /// Converts datetimes for one trigger: knows the trigger's own tzinfo object,
-/// and remembers the last datetimes it saw and made. Datetimes are immutable and
-/// the memo holds a reference to them, so identity is a safe key; it makes the
-/// scheduler's usual call (previous result, shared `now`) free of conversions.
+/// and remembers the last datetime it made (the job's next run time, which
+/// comes back as the previous fire time). Datetimes are immutable and the memo
+/// holds a reference, so identity is a safe key. Inputs (`now`, shared by every
+/// job of a sweep) are remembered per thread instead, in [`LAST_INPUT`]: one
+/// slot for all triggers keeps an idle trigger from holding a datetime.
 pub struct Bridge {
     pub tz: Py<PyAny>,
     pub zone: Zone,
-    memo: Mutex<Memo>,
+    last_output: Mutex<Option<Output>>,
     /// Lock-free copy of the last output made from an instant: its address and
     /// instant. Written (under the memo lock) as: address 0, instant, address;
     /// a reader that sees the same address before and after reading the
@@ -230,36 +242,47 @@ pub struct Bridge {
     output_utc: AtomicI64,
 }
 
-#[derive(Default)]
-struct Memo {
-    last_input: Option<Seen>,
-    last_output: Option<Seen>,
-}
-
-/// A remembered datetime object and its value. `zone: None` stands for the
-/// trigger's own zone, so that remembering an output costs no zone clone.
-struct Seen {
+/// A datetime a trigger returned, always in its own zone.
+struct Output {
     obj: Py<PyAny>,
     wall: NaiveDateTime,
     fold: bool,
-    zone: Option<Zone>,
 }
 
-impl Seen {
-    fn is(&self, obj: &Bound<'_, PyAny>) -> bool {
-        self.obj.as_ptr() == obj.as_ptr()
-    }
-
-    fn value(&self, own: &Zone) -> ZonedDateTime {
-        let zone = self.zone.as_ref().unwrap_or(own).clone();
-        ZonedDateTime::new(self.wall, self.fold, zone)
-    }
+/// The last input datetime converted on this thread, for the tzinfo object it
+/// was converted with (a naive datetime's value depends on it).
+struct Input {
+    obj: Py<PyAny>,
+    tz: usize,
+    value: ZonedDateTime,
 }
 
-fn lookup(slot: &Option<Seen>, obj: &Bound<'_, PyAny>, own: &Zone) -> Option<ZonedDateTime> {
-    slot.as_ref()
-        .filter(|seen| seen.is(obj))
-        .map(|seen| seen.value(own))
+thread_local! {
+    static LAST_INPUT: std::cell::RefCell<Option<Input>> = const { std::cell::RefCell::new(None) };
+}
+
+fn remembered_input(dt: &Bound<'_, PyAny>, tz: usize) -> Option<ZonedDateTime> {
+    LAST_INPUT
+        .try_with(|slot| {
+            slot.borrow()
+                .as_ref()
+                .filter(|seen| seen.obj.as_ptr() == dt.as_ptr() && seen.tz == tz)
+                .map(|seen| seen.value.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+fn remember_input(dt: &Bound<'_, PyAny>, tz: usize, value: &ZonedDateTime) {
+    let seen = Input {
+        obj: dt.clone().unbind(),
+        tz,
+        value: value.clone(),
+    };
+    // Dropped after the borrow ends: releasing the last reference to a
+    // datetime can run Python code (a tzinfo's __del__) that converts again.
+    let replaced = LAST_INPUT.try_with(|slot| slot.replace(Some(seen)));
+    drop(replaced);
 }
 
 impl Bridge {
@@ -267,7 +290,7 @@ impl Bridge {
         Ok(Bridge {
             tz: tz.clone().unbind(),
             zone: zone_of(tz)?,
-            memo: Mutex::new(Memo::default()),
+            last_output: Mutex::new(None),
             output_addr: AtomicUsize::new(0),
             output_utc: AtomicI64::new(0),
         })
@@ -280,52 +303,32 @@ impl Bridge {
     /// An aware datetime as a core value, in its own zone. Naive datetimes are
     /// local time, as Python's `astimezone` reads them.
     pub fn to_core(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
-        {
-            let memo = self.memo.lock();
-            if let Some(v) = lookup(&memo.last_output, dt, &self.zone)
-                .or_else(|| lookup(&memo.last_input, dt, &self.zone))
-            {
-                return Ok(v);
-            }
+        let remembered = self
+            .last_output
+            .lock()
+            .as_ref()
+            .filter(|seen| seen.obj.as_ptr() == dt.as_ptr())
+            .map(|seen| ZonedDateTime::new(seen.wall, seen.fold, self.zone.clone()));
+        if let Some(value) = remembered {
+            return Ok(value);
+        }
+        let tz = self.tz.as_ptr() as usize;
+        if let Some(value) = remembered_input(dt, tz) {
+            return Ok(value);
         }
         let value = self.convert(dt)?;
-        let seen = Seen {
-            obj: dt.clone().unbind(),
-            wall: value.wall,
-            fold: value.fold,
-            zone: Some(value.zone.clone()),
-        };
-        let replaced = self.memo.lock().last_input.replace(seen);
-        // Dropped after the lock: releasing the last reference to a datetime
-        // can run Python code (a tzinfo's __del__) that calls back in here.
-        drop(replaced);
+        remember_input(dt, tz, &value);
         Ok(value)
     }
 
-    /// [`Self::to_core`] for a trigger's two inputs, under one lock of the memo.
+    /// [`Self::to_core`] for a trigger's two inputs.
     pub fn inputs(
         &self,
         previous: Option<&Bound<'_, PyAny>>,
         now: &Bound<'_, PyAny>,
     ) -> PyResult<(Option<ZonedDateTime>, ZonedDateTime)> {
-        let (prev_hit, now_hit) = {
-            let memo = self.memo.lock();
-            let find = |dt: &Bound<'_, PyAny>| {
-                lookup(&memo.last_output, dt, &self.zone)
-                    .or_else(|| lookup(&memo.last_input, dt, &self.zone))
-            };
-            (previous.map(&find), find(now))
-        };
-        let previous = match (previous, prev_hit) {
-            (Some(_), Some(Some(hit))) => Some(hit),
-            (Some(p), _) => Some(self.to_core(p)?),
-            (None, _) => None,
-        };
-        let now = match now_hit {
-            Some(hit) => hit,
-            None => self.to_core(now)?,
-        };
-        Ok((previous, now))
+        let previous = previous.map(|p| self.to_core(p)).transpose()?;
+        Ok((previous, self.to_core(now)?))
     }
 
     /// Like [`Self::to_core`], without the memo (for values stored long-term).
@@ -344,6 +347,27 @@ impl Bridge {
             }
         }
         Ok(self.to_core(dt)?.utc_micros()?)
+    }
+
+    /// Whether [`Self::instant_to_new_py`] rebuilds `dt` (whose value is
+    /// `value`) exactly: a plain datetime with this trigger's tzinfo object,
+    /// at a wall time and fold that its instant maps back to (not one in a
+    /// gap, say). Then a trigger need not keep the object.
+    pub fn rebuilds(&self, dt: &Bound<'_, PyAny>, value: &ZonedDateTime) -> PyResult<bool> {
+        let py = dt.py();
+        if !dt.get_type().is(datetime_type(py)?)
+            || !dt.getattr(intern!(py, "tzinfo"))?.is(self.tz.bind(py))
+        {
+            return Ok(false);
+        }
+        Ok(self.zone.fromutc(value.utc_micros()?)? == (value.wall, value.fold))
+    }
+
+    /// The datetime of an instant in this trigger's zone, not remembered: for
+    /// values rebuilt on demand (a start date), not fire times.
+    pub fn instant_to_new_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
+        let (wall, fold) = self.zone.fromutc(utc)?;
+        new_datetime(py, wall, fold, self.tz.bind(py))
     }
 
     /// The datetime of an instant in this trigger's zone.
@@ -369,16 +393,15 @@ impl Bridge {
         fold: bool,
         utc: Option<i64>,
     ) {
-        let seen = Seen {
+        let seen = Output {
             obj: dt.clone().unbind(),
             wall,
             fold,
-            zone: None,
         };
         let replaced = {
-            let mut memo = self.memo.lock();
+            let mut memo = self.last_output.lock();
             self.output_addr.store(0, Ordering::Release);
-            let replaced = memo.last_output.replace(seen);
+            let replaced = memo.replace(seen);
             if let Some(utc) = utc {
                 self.output_utc.store(utc, Ordering::Release);
                 self.output_addr
@@ -386,7 +409,8 @@ impl Bridge {
             }
             replaced
         };
-        // After the lock, as in `to_core`.
+        // After the lock: releasing a datetime can run Python code that calls
+        // back into this trigger.
         drop(replaced);
     }
 }

@@ -2,14 +2,15 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyInt};
 
 use super::common::{
     clone_opt, date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr,
 };
-use super::cron::convert_bounds;
-use super::datetime::{timedelta_micros, Bridge};
+use super::datetime::{new_datetime, now_micros, timedelta_micros, Bridge};
 use super::pyfuncs::{cached, convert_to_datetime, resolve_timezone};
+use crate::time::civil::MICROS_PER_SECOND;
+use crate::time::ZonedDateTime;
 use crate::triggers::interval::IntervalTrigger;
 
 #[pyclass(
@@ -20,45 +21,124 @@ use crate::triggers::interval::IntervalTrigger;
 pub struct PyIntervalTrigger {
     core: IntervalTrigger,
     bridge: Bridge,
-    interval: Py<PyAny>,
-    /// As APScheduler has it: `total_seconds()`, or the int 1 for an all-zero
+    /// `interval` in microseconds; the timedelta is made when asked for, so an
+    /// idle trigger holds no Python objects of its own.
+    interval_micros: i64,
+    /// APScheduler's `interval_length` is the int 1 (not 1.0) for an all-zero
     /// interval given to the constructor.
-    interval_length: Py<PyAny>,
-    start_date: Py<PyAny>,
+    length_is_int_one: bool,
+    /// The start date as given, kept only when rebuilding it from its instant
+    /// would not give an equal object back (see [`Bridge::rebuilds`]).
+    start_date: Option<Py<PyAny>>,
     end_date: Option<Py<PyAny>>,
     jitter: Option<Py<PyAny>>,
 }
 
+/// The interval of the constructor's `weeks` .. `seconds` as microseconds
+/// and seconds (`total_seconds()`). Plain ints are added up here; anything else
+/// (floats, say) goes through `timedelta`, whose rounding and errors are the
+/// rule.
+fn interval_of(py: Python<'_>, parts: [Option<Bound<'_, PyAny>>; 5]) -> PyResult<(i64, f64)> {
+    // microseconds per week, day, hour, minute, second
+    const UNITS: [i64; 5] = [
+        604_800_000_000,
+        86_400_000_000,
+        3_600_000_000,
+        60_000_000,
+        1_000_000,
+    ];
+    let mut total: Option<i64> = Some(0);
+    for (part, unit) in parts.iter().zip(UNITS) {
+        total = match part {
+            None => total,
+            Some(v) if v.is_none() => total,
+            Some(v) if v.is_exact_instance_of::<PyInt>() => v
+                .extract::<i64>()
+                .ok()
+                .and_then(|n| n.checked_mul(unit))
+                .and_then(|micros| total?.checked_add(micros)),
+            Some(_) => None,
+        };
+    }
+    // Below 2**53 microseconds the division is exact as in `total_seconds()`.
+    if let Some(micros) = total.filter(|m| m.unsigned_abs() < 1 << 53) {
+        return Ok((micros, micros as f64 / 1e6));
+    }
+    // Omitted components are 0 (an explicit None is taken as 0 too).
+    let zero = 0i64.into_pyobject(py)?.into_any();
+    let [weeks, days, hours, minutes, seconds] =
+        parts.map(|v| v.filter(|v| !v.is_none()).unwrap_or_else(|| zero.clone()));
+    let interval = cached!(py, "datetime", "timedelta")?
+        .call1((days, seconds, 0, 0, minutes, hours, weeks))?;
+    let length = interval
+        .call_method0(intern!(py, "total_seconds"))?
+        .extract()?;
+    Ok((timedelta_micros(&interval)?, length))
+}
+
 impl PyIntervalTrigger {
+    /// The trigger for an interval (microseconds, and `total_seconds()`), a
+    /// start date (`None`: now plus the interval) and an optional end date.
     fn build(
         tz: &Bound<'_, PyAny>,
-        interval: &Bound<'_, PyAny>,
-        start: Bound<'_, PyAny>,
+        interval_micros: i64,
+        interval_length: f64,
+        start: Option<Bound<'_, PyAny>>,
         end: Option<Bound<'_, PyAny>>,
         jitter: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = tz.py();
         let bridge = Bridge::new(tz)?;
-        let bounds = convert_bounds(&bridge, Some(start), end)?;
-        let (start_obj, start_value) = bounds
-            .start
-            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("start_date is required"))?;
-        let length_obj = interval.call_method0(intern!(py, "total_seconds"))?;
-        let interval_length: f64 = length_obj.extract()?;
+        let (start_value, start_date) = match start {
+            Some(given) => {
+                let value = bridge.convert(&given)?;
+                let keep = !bridge.rebuilds(&given, &value)?;
+                (value, keep.then(|| given.unbind()))
+            }
+            None => {
+                // `datetime.now(tz) + interval`: wall-clock addition, fold 0
+                let now = ZonedDateTime::from_utc(now_micros()?, &bridge.zone)?;
+                let value = now.add_wall(interval_micros)?;
+                let keep = bridge.zone.fromutc(value.utc_micros()?)? != (value.wall, value.fold);
+                let given = if keep {
+                    Some(new_datetime(py, value.wall, value.fold, tz)?.unbind())
+                } else {
+                    None
+                };
+                (value, given)
+            }
+        };
+        let end = end
+            .map(|e| -> PyResult<_> { Ok((bridge.convert(&e)?, e.unbind())) })
+            .transpose()?;
         Ok(PyIntervalTrigger {
             core: IntervalTrigger::new(
                 interval_length,
                 bridge.zone.clone(),
                 start_value,
-                bounds.end.as_ref().map(|(_, v)| v.clone()),
+                end.as_ref().map(|(v, _)| v.clone()),
             )?,
             bridge,
-            interval: interval.clone().unbind(),
-            interval_length: length_obj.unbind(),
-            start_date: start_obj,
-            end_date: bounds.end.map(|(o, _)| o),
+            interval_micros,
+            length_is_int_one: false,
+            start_date,
+            end_date: end.map(|(_, o)| o),
             jitter: jitter.filter(|j| !j.is_none()).map(Bound::unbind),
         })
+    }
+
+    fn interval_object<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cached!(py, "datetime", "timedelta")?.call1((0, 0, self.interval_micros))
+    }
+
+    fn start_date_object(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.start_date {
+            Some(given) => Ok(given.clone_ref(py)),
+            None => Ok(self
+                .bridge
+                .instant_to_new_py(py, self.core.start_date.utc_micros()?)?
+                .unbind()),
+        }
     }
 }
 
@@ -84,24 +164,14 @@ impl PyIntervalTrigger {
         unexpected: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
         reject_unexpected_keywords("IntervalTrigger", unexpected)?;
-        let timedelta = cached!(py, "datetime", "timedelta")?;
-        // Omitted components are 0 (an explicit None is taken as 0 too).
-        let zero = 0i64.into_pyobject(py)?.into_any();
-        let part = |v: Option<Bound<'py, PyAny>>| v.unwrap_or_else(|| zero.clone());
-        let interval = timedelta.call1((
-            part(days),
-            part(seconds),
-            0,
-            0,
-            part(minutes),
-            part(hours),
-            part(weeks),
-        ))?;
-        let zero = timedelta_micros(&interval)? == 0;
-        let interval = if zero {
-            timedelta.call1((0, 1))?
+        let (interval_micros, interval_length) =
+            interval_of(py, [weeks, days, hours, minutes, seconds])?;
+        // An all-zero interval means one second (`interval_length` the int 1).
+        let zero = interval_micros == 0;
+        let (interval_micros, interval_length) = if zero {
+            (MICROS_PER_SECOND, 1.0)
         } else {
-            interval
+            (interval_micros, interval_length)
         };
         let tz = resolve_timezone(
             py,
@@ -109,20 +179,16 @@ impl PyIntervalTrigger {
             &[start_date.as_ref(), end_date.as_ref()],
         )?;
         let start = match start_date.filter(|s| s.is_truthy().unwrap_or(true)) {
-            Some(s) => s,
-            None => {
-                let now = cached!(py, "datetime", "datetime")?
-                    .call_method1(intern!(py, "now"), (&tz,))?;
-                now.add(&interval)?
-            }
+            Some(s) => Some(
+                convert_to_datetime(py, Some(&s), &tz, "start_date")?.ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err("start_date is required")
+                })?,
+            ),
+            None => None,
         };
-        let start = convert_to_datetime(py, Some(&start), &tz, "start_date")?
-            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("start_date is required"))?;
         let end = convert_to_datetime(py, end_date.as_ref(), &tz, "end_date")?;
-        let mut trigger = Self::build(&tz, &interval, start, end, jitter)?;
-        if zero {
-            trigger.interval_length = 1i64.into_pyobject(py)?.into_any().unbind();
-        }
+        let mut trigger = Self::build(&tz, interval_micros, interval_length, start, end, jitter)?;
+        trigger.length_is_int_one = zero;
         Ok(trigger)
     }
 
@@ -170,7 +236,17 @@ impl PyIntervalTrigger {
         jitter: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let end = end_date.filter(|v| !v.is_none());
-        *self = Self::build(timezone, interval, start_date, end, jitter)?;
+        let length = interval
+            .call_method0(intern!(interval.py(), "total_seconds"))?
+            .extract()?;
+        *self = Self::build(
+            timezone,
+            timedelta_micros(interval)?,
+            length,
+            Some(start_date),
+            end,
+            jitter,
+        )?;
         Ok(())
     }
 
@@ -180,18 +256,22 @@ impl PyIntervalTrigger {
     }
 
     #[getter]
-    fn interval(&self, py: Python<'_>) -> Py<PyAny> {
-        self.interval.clone_ref(py)
+    fn interval<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.interval_object(py)
     }
 
     #[getter]
-    fn interval_length(&self, py: Python<'_>) -> Py<PyAny> {
-        self.interval_length.clone_ref(py)
+    fn interval_length<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(if self.length_is_int_one {
+            1i64.into_pyobject(py)?.into_any()
+        } else {
+            self.core.interval_length.into_pyobject(py)?.into_any()
+        })
     }
 
     #[getter]
-    fn start_date(&self, py: Python<'_>) -> Py<PyAny> {
-        self.start_date.clone_ref(py)
+    fn start_date(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.start_date_object(py)
     }
 
     #[getter]
@@ -210,16 +290,16 @@ impl PyIntervalTrigger {
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("interval[{}]", self.interval.bind(py).str()?))
+        Ok(format!("interval[{}]", self.interval_object(py)?.str()?))
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
         let this = slf.borrow();
-        let mut options = vec![format!("interval={}", this.interval.bind(py).repr()?)];
+        let mut options = vec![format!("interval={}", this.interval_object(py)?.repr()?)];
         options.extend(date_and_jitter_options(
             py,
-            Some(&this.start_date),
+            Some(&this.start_date_object(py)?),
             this.end_date.as_ref(),
             this.jitter.as_ref(),
         )?);

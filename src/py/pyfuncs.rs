@@ -25,8 +25,17 @@ pub fn resolve_timezone<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let astimezone = cached!(py, "apscheduler_rs.util", "astimezone")?;
     if let Some(tz) = timezone {
-        // A ZoneInfo is what `astimezone` would return anyway.
-        if tz.get_type().is(cached!(py, "zoneinfo", "ZoneInfo")?) {
+        // A ZoneInfo is what `astimezone` would return anyway, and so is a
+        // `datetime.timezone` unless it calls itself "local" (refused there).
+        let ty = tz.get_type();
+        if ty.is(cached!(py, "zoneinfo", "ZoneInfo")?) {
+            return Ok(tz.clone());
+        }
+        if ty.is(cached!(py, "datetime", "timezone")?)
+            && tz
+                .call_method1(intern!(py, "tzname"), (py.None(),))?
+                .ne("local")?
+        {
             return Ok(tz.clone());
         }
         if tz.is_truthy()? {
@@ -59,6 +68,13 @@ pub fn convert_to_datetime<'py>(
     match value {
         None => Ok(None),
         Some(v) if v.is_none() => Ok(None),
+        // An aware datetime is returned as given.
+        Some(v)
+            if v.get_type().is(cached!(py, "datetime", "datetime")?)
+                && !v.getattr(intern!(py, "tzinfo"))?.is_none() =>
+        {
+            Ok(Some(v.clone()))
+        }
         Some(v) => Ok(Some(
             cached!(py, "apscheduler_rs.util", "convert_to_datetime")?.call1((v, tz, arg_name))?,
         )),

@@ -60,7 +60,10 @@ impl ZonedDateTime {
 
     /// `dt + timedelta`: adds to the wall time, fold reset, zone kept.
     pub fn add_wall(&self, micros: i64) -> Result<Self> {
-        let wall = micros_to_naive(naive_to_micros(self.wall) + micros)?;
+        let wall = naive_to_micros(self.wall)
+            .checked_add(micros)
+            .ok_or_else(Error::overflow)?;
+        let wall = micros_to_naive(wall)?;
         Ok(ZonedDateTime::new(wall, false, self.zone.clone()))
     }
 

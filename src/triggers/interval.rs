@@ -14,8 +14,8 @@ pub struct IntervalTrigger {
     pub interval_length: f64,
     pub zone: Zone,
     pub start_date: ZonedDateTime,
-    pub end_date: Option<ZonedDateTime>,
-    /// `start_date.timestamp()` and `end_date.timestamp()`, computed once.
+    /// `start_date.timestamp()` and `end_date.timestamp()`, computed once (the
+    /// end date is needed only as this).
     start_timestamp: f64,
     end_timestamp: Option<f64>,
 }
@@ -36,7 +36,6 @@ impl IntervalTrigger {
             interval_length,
             zone,
             start_date,
-            end_date,
             start_timestamp,
             end_timestamp,
         })
