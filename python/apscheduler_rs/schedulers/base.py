@@ -969,7 +969,7 @@ class BaseScheduler(metaclass=ABCMeta):
 
         next_run_time = job.trigger.get_next_fire_time(run_times[-1], now)
         if next_run_time:
-            job._modify(next_run_time=next_run_time)
+            job._set_next_run_time(next_run_time)
             return "update"
         return "remove"
 
