@@ -62,10 +62,22 @@ class Job:
     )
 
     def __init__(self, scheduler: Any, id: str | None = None, **kwargs: Any) -> None:
+        kwargs["id"] = id
+        self._init(scheduler, kwargs)
+
+    @classmethod
+    def _create(cls, scheduler: Any, attributes: dict[str, Any]) -> Job:
+        """``Job(scheduler, **attributes)``, consuming ``attributes`` instead of
+        copying them (add_job builds them for this job alone)."""
+        job = cls.__new__(cls)
+        job._init(scheduler, attributes)
+        return job
+
+    def _init(self, scheduler: Any, attributes: dict[str, Any]) -> None:
         self._scheduler = scheduler
         self._jobstore_alias: str | None = None
-        kwargs["id"] = id or uuid4().hex
-        self._apply(kwargs, new=True)
+        attributes["id"] = attributes.get("id") or uuid4().hex
+        self._apply(attributes, new=True)
 
     # Shortcuts to the scheduler's methods for this job.
 

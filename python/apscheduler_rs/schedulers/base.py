@@ -42,7 +42,7 @@ from apscheduler_rs.job import Job, is_trigger
 from apscheduler_rs.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler_rs.jobstores.memory import MemoryJobStore
 from apscheduler_rs.schedulers import SchedulerAlreadyRunningError, SchedulerNotRunningError
-from apscheduler_rs.schedulers._plugins import create_plugin_instance
+from apscheduler_rs.schedulers._plugins import plugin_class
 from apscheduler_rs.triggers.base import BaseTrigger
 from apscheduler_rs.util import asbool, asint, astimezone, maybe_ref, undefined
 
@@ -455,7 +455,7 @@ class BaseScheduler(metaclass=ABCMeta):
                 unset.append(key)
             else:
                 job_kwargs[key] = value
-        job = Job(self, **job_kwargs)
+        job = Job._create(self, job_kwargs)
 
         with self._jobstores_lock:
             if self.state == STATE_STOPPED:
@@ -703,7 +703,7 @@ class BaseScheduler(metaclass=ABCMeta):
     def _create_plugin_instance(
         self, type_: str, alias: str, constructor_kwargs: dict[str, Any]
     ) -> Any:
-        return create_plugin_instance(type_, alias, _PLUGIN_BASES[type_], constructor_kwargs)
+        return plugin_class(type_, alias, _PLUGIN_BASES[type_])(**constructor_kwargs)
 
     def _create_trigger(self, trigger: Any, trigger_args: dict[str, Any]) -> BaseTrigger:
         if trigger is None:
