@@ -78,3 +78,45 @@ def test_repeated_checks_agree(count: int) -> None:
     for _ in range(count):
         assert same(job, (1,), {"b": 2}) == "ok"
         assert same(job, (), {"a": 1, "b": 2}).startswith("The following arguments cannot")
+
+
+def test_entry_goes_with_its_function() -> None:
+    import gc
+
+    def job(a):
+        return a
+
+    key = id(job)
+    assert same(job, (1,)) == "ok"
+    assert key in our_util._ANALYSES
+    del job
+    gc.collect()
+    assert key not in our_util._ANALYSES
+
+
+def test_many_argument_shapes_agree() -> None:
+    def job(a, b=2, *args, c, **kwargs):
+        return a, b, args, c, kwargs
+
+    for _ in range(2):
+        for count in range(our_util._MAX_OUTCOMES + 5):
+            same(job, tuple(range(count)), {"c": 1} if count % 2 else {})
+            same(job, (), {"a": 1, "b": 2, "d": count})
+
+
+def test_non_string_keyword_names_agree() -> None:
+    def job(**kwargs):
+        return kwargs
+
+    def strict(a):
+        return a
+
+    def bare():
+        return None
+
+    for _ in range(2):
+        assert same(job, (), {1: "x"}) == "ok"
+        assert same(strict, (), {1: "x"}).endswith("supplied: a")
+        for util in (our_util, ref_util):  # the names cannot be joined into the message
+            with pytest.raises(TypeError):
+                util.check_callable_args(bare, (), {1: "x"})

@@ -24,6 +24,15 @@ __all__ = ("Job",)
 
 UTC = timezone.utc
 
+#: Marks an attribute that a change leaves as it is (``None`` is a value).
+_ABSENT: Any = object()
+
+
+def is_trigger(obj: object) -> bool:
+    """``isinstance(obj, BaseTrigger)``, at C speed for real subclasses (the ABC's
+    own check runs Python code)."""
+    return BaseTrigger in type(obj).__mro__ or isinstance(obj, BaseTrigger)
+
 
 class Job:
     """One scheduled job.
@@ -53,10 +62,22 @@ class Job:
     )
 
     def __init__(self, scheduler: Any, id: str | None = None, **kwargs: Any) -> None:
+        kwargs["id"] = id
+        self._init(scheduler, kwargs)
+
+    @classmethod
+    def _create(cls, scheduler: Any, attributes: dict[str, Any]) -> Job:
+        """``Job(scheduler, **attributes)``, consuming ``attributes`` instead of
+        copying them (add_job builds them for this job alone)."""
+        job = cls.__new__(cls)
+        job._init(scheduler, attributes)
+        return job
+
+    def _init(self, scheduler: Any, attributes: dict[str, Any]) -> None:
         self._scheduler = scheduler
         self._jobstore_alias: str | None = None
-        kwargs["id"] = id or uuid4().hex
-        self._apply(kwargs, new=True)
+        attributes["id"] = attributes.get("id") or uuid4().hex
+        self._apply(attributes, new=True)
 
     # Shortcuts to the scheduler's methods for this job.
 
@@ -107,22 +128,29 @@ class Job:
         """Check every change first, then apply them all: a refused change leaves
         the job as it was. Checks run in a fixed order (id, func/args/kwargs,
         name, options, trigger, executor, next run time), which decides the error
-        a call with several mistakes gets."""
-        approved: list[tuple[str, Any]] = []
+        a call with several mistakes gets. ``changes`` is consumed."""
+        # One pop per attribute (_ABSENT: not changed) and plain assignments at
+        # the end: this runs for every job added and every run time stored.
         pop = changes.pop
-
-        if "id" in changes:
-            value = pop("id")
-            if not isinstance(value, str):
+        job_id = pop("id", _ABSENT)
+        if job_id is not _ABSENT:
+            if not isinstance(job_id, str):
                 raise TypeError("id must be a nonempty string")
             if not new and hasattr(self, "id"):
                 raise ValueError("The job ID may not be changed")
-            approved.append(("id", value))
 
-        if "func" in changes or "args" in changes or "kwargs" in changes:
-            func = pop("func") if "func" in changes else self.func
-            args = pop("args") if "args" in changes else self.args
-            kwargs = pop("kwargs") if "kwargs" in changes else self.kwargs
+        func = pop("func", _ABSENT)
+        args = pop("args", _ABSENT)
+        kwargs = pop("kwargs", _ABSENT)
+        name = pop("name", _ABSENT)
+        calls = func is not _ABSENT or args is not _ABSENT or kwargs is not _ABSENT
+        if calls:
+            if func is _ABSENT:
+                func = self.func
+            if args is _ABSENT:
+                args = self.args
+            if kwargs is _ABSENT:
+                kwargs = self.kwargs
             if isinstance(func, str):
                 func_ref: str | None = func
                 func = ref_to_obj(func)
@@ -134,8 +162,8 @@ class Job:
             else:
                 # e.g. my_job() passed instead of my_job
                 raise TypeError("func must be a callable or a textual reference to one")
-            if changes.get("name") is None and (new or not hasattr(self, "name")):
-                changes["name"] = get_callable_name(func)
+            if (name is _ABSENT or name is None) and (new or not hasattr(self, "name")):
+                name = get_callable_name(func)
             # exact types first: the ABC checks cost more than everything else here
             if type(args) is not tuple and (
                 isinstance(args, str) or not isinstance(args, Iterable)
@@ -146,62 +174,79 @@ class Job:
             ):
                 raise TypeError("kwargs must be a dict-like object")
             check_callable_args(func, args, kwargs)
-            approved += (
-                ("func", func),
-                ("func_ref", func_ref),
-                ("args", args),
-                ("kwargs", kwargs),
+
+        if name is not _ABSENT and (not name or not isinstance(name, str)):
+            raise TypeError("name must be a nonempty string")
+
+        misfire_grace_time = pop("misfire_grace_time", _ABSENT)
+        if (
+            misfire_grace_time is not _ABSENT
+            and misfire_grace_time is not None
+            and (not isinstance(misfire_grace_time, int) or misfire_grace_time <= 0)
+        ):
+            raise TypeError("misfire_grace_time must be either None or a positive integer")
+
+        coalesce = pop("coalesce", _ABSENT)
+        if coalesce is not _ABSENT:
+            coalesce = bool(coalesce)
+
+        max_instances = pop("max_instances", _ABSENT)
+        if max_instances is not _ABSENT and (
+            not isinstance(max_instances, int) or max_instances <= 0
+        ):
+            raise TypeError("max_instances must be a positive integer")
+
+        trigger = pop("trigger", _ABSENT)
+        if trigger is not _ABSENT and not is_trigger(trigger):
+            raise TypeError(
+                f"Expected a trigger instance, got {trigger.__class__.__name__} instead"
             )
 
-        if "name" in changes:
-            value = pop("name")
-            if not value or not isinstance(value, str):
-                raise TypeError("name must be a nonempty string")
-            approved.append(("name", value))
+        executor = pop("executor", _ABSENT)
+        if executor is not _ABSENT and not isinstance(executor, str):
+            raise TypeError("executor must be a string")
 
-        if "misfire_grace_time" in changes:
-            value = pop("misfire_grace_time")
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise TypeError("misfire_grace_time must be either None or a positive integer")
-            approved.append(("misfire_grace_time", value))
-
-        if "coalesce" in changes:
-            approved.append(("coalesce", bool(pop("coalesce"))))
-
-        if "max_instances" in changes:
-            value = pop("max_instances")
-            if not isinstance(value, int) or value <= 0:
-                raise TypeError("max_instances must be a positive integer")
-            approved.append(("max_instances", value))
-
-        if "trigger" in changes:
-            trigger = pop("trigger")
-            if not isinstance(trigger, BaseTrigger):
-                raise TypeError(
-                    f"Expected a trigger instance, got {trigger.__class__.__name__} instead"
-                )
-            approved.append(("trigger", trigger))
-
-        if "executor" in changes:
-            value = pop("executor")
-            if not isinstance(value, str):
-                raise TypeError("executor must be a string")
-            approved.append(("executor", value))
-
-        if "next_run_time" in changes:
-            value = pop("next_run_time")
-            # an aware datetime (what triggers return) needs no conversion
-            if type(value) is not datetime or value.tzinfo is None:
-                value = convert_to_datetime(value, self._scheduler.timezone, "next_run_time")
-            approved.append(("next_run_time", value))
+        next_run_time = pop("next_run_time", _ABSENT)
+        if next_run_time is not _ABSENT:
+            next_run_time = self._as_run_time(next_run_time)
 
         if changes:
             raise AttributeError(
                 "The following are not modifiable attributes of Job: {}".format(", ".join(changes))
             )
 
-        for key, value in approved:
-            setattr(self, key, value)
+        if job_id is not _ABSENT:
+            self.id = job_id
+        if calls:
+            self.func = func
+            self.func_ref = func_ref
+            self.args = args
+            self.kwargs = kwargs
+        if name is not _ABSENT:
+            self.name = name
+        if misfire_grace_time is not _ABSENT:
+            self.misfire_grace_time = misfire_grace_time
+        if coalesce is not _ABSENT:
+            self.coalesce = coalesce
+        if max_instances is not _ABSENT:
+            self.max_instances = max_instances
+        if trigger is not _ABSENT:
+            self.trigger = trigger
+        if executor is not _ABSENT:
+            self.executor = executor
+        if next_run_time is not _ABSENT:
+            self.next_run_time = next_run_time
+
+    def _as_run_time(self, value: Any) -> datetime | None:
+        """``value`` checked and converted for ``next_run_time``."""
+        # an aware datetime (what triggers return) needs no conversion
+        if type(value) is datetime and value.tzinfo is not None:
+            return value
+        return convert_to_datetime(value, self._scheduler.timezone, "next_run_time")
+
+    def _set_next_run_time(self, value: Any) -> None:
+        """``_modify(next_run_time=value)``, for the scheduler's every due run."""
+        self.next_run_time = self._as_run_time(value)
 
     def __getstate__(self) -> dict[str, Any]:
         if not self.func_ref:

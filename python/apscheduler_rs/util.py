@@ -13,6 +13,7 @@ import sys
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import partial
 from types import BuiltinFunctionType, FunctionType, MethodType
+from weakref import ref as weak_ref
 from zoneinfo import ZoneInfo
 
 # Evaluated as true only by static type checkers; avoids importing ``typing``.
@@ -280,6 +281,10 @@ def timezone_repr(timezone: tzinfo) -> str:
 
 def get_callable_name(func: Callable[..., Any]) -> str:
     """Best display name for ``func``, also used to build textual references to it."""
+    # plain functions first: what jobs are nearly always made of
+    if type(func) is FunctionType:
+        return func.__qualname__
+
     if isinstance(func, MethodType):
         owner = func.__self__
         # Methods bound to a class (classmethods) are named after that class itself.
@@ -349,13 +354,26 @@ def maybe_ref(ref: Any) -> Any:
     return ref
 
 
-#: function -> (code, defaults, keyword-only default names, parameters): the
-#: analysis of ``inspect.signature`` (about 7 us a call), redone only when the
-#: function's code or defaults change. Weak keys: no function is kept alive.
-_PARAMETERS_CACHE: Any = None
+#: id(function) -> [weak reference to it, its code, defaults and keyword-only
+#: default names, its parameters, the outcomes of checks against them]: the
+#: analysis of ``inspect.signature`` (about 7 us a call) and what a check of
+#: ``(number of args, kwargs names)`` concluded (an error message or ``None``),
+#: kept while the function's code and defaults stay the same. An entry goes with
+#: its function (the weak reference's callback): no function is kept alive.
+_ANALYSES: dict[int, list[Any]] = {}
+#: Distinct argument shapes remembered per function; more clear the outcomes.
+_MAX_OUTCOMES = 32
+
+
+def _forget(key: int, dead: weak_ref) -> None:
+    entry = _ANALYSES.get(key)
+    if entry is not None and entry[0] is dead:
+        _ANALYSES.pop(key, None)
 
 
 def _analyse(func: Callable[..., Any]) -> tuple[tuple[Any, str, bool], ...]:
+    """``(kind, name, required)`` of each parameter of ``func``, as
+    ``inspect.signature`` reports them; raises ValueError where it does."""
     from inspect import Parameter, signature
 
     return tuple(
@@ -364,31 +382,35 @@ def _analyse(func: Callable[..., Any]) -> tuple[tuple[Any, str, bool], ...]:
     )
 
 
-def _parameters(func: Callable[..., Any]) -> tuple[tuple[Any, str, bool], ...]:
-    """``(kind, name, required)`` of each parameter of ``func``, as
-    ``inspect.signature`` reports them; raises ValueError where it does."""
-    global _PARAMETERS_CACHE
-    # Only plain functions are cached: their signature follows from their code
-    # and defaults alone, unless one was set explicitly.
+def _cached_analysis(func: Callable[..., Any]) -> list[Any] | None:
+    """The cache entry of ``func``, made or renewed as needed; ``None`` for what
+    is not cached: anything but a plain function without an explicit
+    ``__signature__`` (their signatures follow from more than code and defaults).
+    Raises ValueError where ``inspect.signature`` does."""
     if type(func) is not FunctionType or "__signature__" in func.__dict__:
-        return _analyse(func)
-    if _PARAMETERS_CACHE is None:
-        from weakref import WeakKeyDictionary
-
-        _PARAMETERS_CACHE = WeakKeyDictionary()
+        return None
     kwdefaults = func.__kwdefaults__
     kwdefault_names = tuple(kwdefaults) if kwdefaults else ()
-    entry = _PARAMETERS_CACHE.get(func)
+    key = id(func)
+    entry = _ANALYSES.get(key)
     if (
         entry is not None
-        and entry[0] is func.__code__
-        and entry[1] is func.__defaults__
-        and entry[2] == kwdefault_names
+        and entry[0]() is func
+        and entry[1] is func.__code__
+        and entry[2] is func.__defaults__
+        and entry[3] == kwdefault_names
     ):
-        return entry[3]
-    parameters = _analyse(func)
-    _PARAMETERS_CACHE[func] = (func.__code__, func.__defaults__, kwdefault_names, parameters)
-    return parameters
+        return entry
+    entry = [
+        weak_ref(func, partial(_forget, key)),
+        func.__code__,
+        func.__defaults__,
+        kwdefault_names,
+        _analyse(func),
+        {},
+    ]
+    _ANALYSES[key] = entry
+    return entry
 
 
 def _inspect_parameter() -> Any:
@@ -412,15 +434,43 @@ def check_callable_args(
     Done when the job is added so mistakes surface immediately, not at the first run.
     Callables whose signature cannot be introspected are accepted as-is.
     """
-    Parameter = _inspect_parameter()
-    args = args if type(args) is tuple else tuple(args)
-    free_args = len(args)  # positional values not yet bound to a parameter
-    free_kwargs = list(kwargs)  # keyword names not yet bound to a parameter
+    nargs = len(args if type(args) is tuple else tuple(args))
+    kwnames = tuple(kwargs)
     try:
-        parameters = _parameters(func)
+        entry = _cached_analysis(func)
+        parameters = _analyse(func) if entry is None else entry[4]
     except ValueError:
         return
 
+    # Outcomes are remembered for names that are exact strings only: other keys
+    # could hash or compare in ways of their own.
+    outcomes = None if entry is None else entry[5]
+    for name in kwnames:
+        if type(name) is not str:
+            outcomes = None
+            break
+    if outcomes is None:
+        message = _binding_error(parameters, nargs, kwnames)
+    else:
+        shape = (nargs, *kwnames)
+        message = outcomes.get(shape, False)
+        if message is False:
+            message = _binding_error(parameters, nargs, kwnames)
+            if len(outcomes) >= _MAX_OUTCOMES:
+                outcomes.clear()
+            outcomes[shape] = message
+    if message is not None:
+        raise ValueError(message)
+
+
+def _binding_error(
+    parameters: tuple[tuple[Any, str, bool], ...], nargs: int, kwnames: tuple[Any, ...]
+) -> str | None:
+    """Why ``nargs`` positional and ``kwnames`` keyword arguments do not bind to
+    ``parameters`` (see :func:`_analyse`), or ``None`` if they do."""
+    Parameter = _inspect_parameter()
+    free_args = nargs  # positional values not yet bound to a parameter
+    free_kwargs = list(kwnames)  # keyword names not yet bound to a parameter
     in_both: list[str] = []
     posonly_as_keyword: list[str] = []
     missing: list[str] = []
@@ -458,31 +508,30 @@ def check_callable_args(
 
     # The order of these checks decides which message the user sees; keep it stable.
     if in_both:
-        raise ValueError(
-            "The following arguments are supplied in both args and kwargs: " + ", ".join(in_both)
+        return "The following arguments are supplied in both args and kwargs: " + ", ".join(
+            in_both
         )
     if posonly_as_keyword:
-        raise ValueError(
-            "The following arguments cannot be given as keyword arguments: "
-            + ", ".join(posonly_as_keyword)
+        return "The following arguments cannot be given as keyword arguments: " + ", ".join(
+            posonly_as_keyword
         )
     if missing:
-        raise ValueError("The following arguments have not been supplied: " + ", ".join(missing))
+        return "The following arguments have not been supplied: " + ", ".join(missing)
     if missing_kwonly:
-        raise ValueError(
+        return (
             "The following keyword-only arguments have not been supplied in kwargs: "
             + ", ".join(missing_kwonly)
         )
     if free_args and not takes_varargs:
-        raise ValueError(
+        return (
             "The list of positional arguments is longer than the target callable can handle "
-            f"(allowed: {len(args) - free_args}, given in args: {len(args)})"
+            f"(allowed: {nargs - free_args}, given in args: {nargs})"
         )
     if free_kwargs and not takes_varkw:
-        raise ValueError(
-            "The target callable does not accept the following keyword arguments: "
-            + ", ".join(free_kwargs)
+        return "The target callable does not accept the following keyword arguments: " + (
+            ", ".join(free_kwargs)
         )
+    return None
 
 
 def iscoroutinefunction_partial(f: Callable[..., Any]) -> bool:

@@ -62,27 +62,38 @@ class BaseExecutor(metaclass=ABCMeta):
             already in progress
         """
         assert self._lock is not None, "This executor has not been started yet"
+        job_id = job.id
+        instances = self._instances
         with self._lock:
-            if self._instances[job.id] >= job.max_instances:
+            if instances[job_id] >= job.max_instances:
                 raise MaxInstancesReachedError(job)
             self._do_submit_job(job, run_times)
-            self._instances[job.id] += 1
+            # read again: a synchronous executor has already counted the run's end
+            instances[job_id] += 1
 
     @abstractmethod
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         """Arrange for :func:`run_job` to be called."""
 
     def _finished(self, job_id: str) -> None:
+        instances = self._instances
         with self._lock:
-            self._instances[job_id] -= 1
-            if self._instances[job_id] == 0:
-                del self._instances[job_id]
+            running = instances[job_id] - 1
+            if running:
+                instances[job_id] = running
+            else:
+                del instances[job_id]
 
     def _run_job_success(self, job_id: str, events: list[JobExecutionEvent]) -> None:
         """:func:`run_job` returned ``events``: pass them to the scheduler."""
         self._finished(job_id)
+        scheduler = self._scheduler
+        # An event no listener takes is dropped here, without the listener lock
+        # _dispatch_event takes. Schedulers not built on ours get every event.
+        wants = getattr(scheduler, "_wants_event", None)
         for event in events:
-            self._scheduler._dispatch_event(event)
+            if wants is None or wants(event.code):
+                scheduler._dispatch_event(event)
 
     def _report_future(self, job_id: str, future: Any) -> None:
         """Report a finished future of :func:`run_job` or

@@ -14,7 +14,7 @@ from importlib import import_module
 from threading import Lock
 from typing import Any
 
-__all__ = ("create_plugin_instance",)
+__all__ = ("plugin_class",)
 
 BUILTIN_PLUGINS: dict[str, dict[str, str]] = {
     "trigger": {
@@ -62,10 +62,6 @@ def _third_party_reference(kind: str, alias: str) -> str | None:
 
 
 def _load(kind: str, alias: str, base_class: type) -> type:
-    cls = _loaded.get((kind, alias))
-    if cls is not None:
-        return cls
-
     reference = BUILTIN_PLUGINS[kind].get(alias)
     if reference is None:
         reference = _third_party_reference(kind, alias)
@@ -84,13 +80,13 @@ def _load(kind: str, alias: str, base_class: type) -> type:
     return obj
 
 
-def create_plugin_instance(
-    kind: str, alias: str, base_class: type, constructor_kwargs: dict[str, Any]
-) -> Any:
-    """An instance of the ``kind`` plugin (trigger, jobstore, executor) named
-    ``alias``, built with ``constructor_kwargs``.
+def plugin_class(kind: str, alias: str, base_class: type) -> type:
+    """The class of the ``kind`` plugin (trigger, jobstore, executor) named
+    ``alias``; call it with the constructor's keywords for an instance (without
+    a function in between: a trigger is made for every job added).
 
     :raises LookupError: if no such plugin exists
     :raises TypeError: if the name leads to something that is not a ``base_class``
     """
-    return _load(kind, alias, base_class)(**constructor_kwargs)
+    cls = _loaded.get((kind, alias))
+    return _load(kind, alias, base_class) if cls is None else cls

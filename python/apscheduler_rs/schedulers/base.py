@@ -38,11 +38,11 @@ from apscheduler_rs.events import (
     SchedulerEvent,
 )
 from apscheduler_rs.executors.base import BaseExecutor, MaxInstancesReachedError
-from apscheduler_rs.job import Job
+from apscheduler_rs.job import Job, is_trigger
 from apscheduler_rs.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler_rs.jobstores.memory import MemoryJobStore
 from apscheduler_rs.schedulers import SchedulerAlreadyRunningError, SchedulerNotRunningError
-from apscheduler_rs.schedulers._plugins import create_plugin_instance
+from apscheduler_rs.schedulers._plugins import plugin_class
 from apscheduler_rs.triggers.base import BaseTrigger
 from apscheduler_rs.util import asbool, asint, astimezone, maybe_ref, undefined
 
@@ -54,6 +54,10 @@ STATE_STOPPED = 0
 STATE_RUNNING = 1
 #: The scheduler is started but runs nothing until :meth:`BaseScheduler.resume`.
 STATE_PAUSED = 2
+
+#: What the scheduler fills in for a job that has no value for it when it is
+#: stored: the ``job_defaults`` options, and the first fire time of its trigger.
+_FILLED_IN = ("misfire_grace_time", "coalesce", "max_instances", "next_run_time")
 
 _PLUGIN_LABELS = {"executor": "an executor", "jobstore": "a job store"}
 _PLUGIN_BASES: dict[str, type] = {
@@ -443,15 +447,15 @@ class BaseScheduler(metaclass=ABCMeta):
             "id": id,
             "name": name,
         }
-        for key, value in (
-            ("misfire_grace_time", misfire_grace_time),
-            ("coalesce", coalesce),
-            ("max_instances", max_instances),
-            ("next_run_time", next_run_time),
+        unset: list[str] = []
+        for key, value in zip(
+            _FILLED_IN, (misfire_grace_time, coalesce, max_instances, next_run_time), strict=True
         ):
-            if value is not undefined:
+            if value is undefined:
+                unset.append(key)
+            else:
                 job_kwargs[key] = value
-        job = Job(self, **job_kwargs)
+        job = Job._create(self, job_kwargs)
 
         with self._jobstores_lock:
             if self.state == STATE_STOPPED:
@@ -461,7 +465,7 @@ class BaseScheduler(metaclass=ABCMeta):
                     "the scheduler starts"
                 )
             else:
-                self._real_add_job(job, jobstore, replace_existing)
+                self._real_add_job(job, jobstore, replace_existing, unset)
         return job
 
     def scheduled_job(
@@ -699,17 +703,19 @@ class BaseScheduler(metaclass=ABCMeta):
     def _create_plugin_instance(
         self, type_: str, alias: str, constructor_kwargs: dict[str, Any]
     ) -> Any:
-        return create_plugin_instance(type_, alias, _PLUGIN_BASES[type_], constructor_kwargs)
+        return plugin_class(type_, alias, _PLUGIN_BASES[type_])(**constructor_kwargs)
 
     def _create_trigger(self, trigger: Any, trigger_args: dict[str, Any]) -> BaseTrigger:
-        if isinstance(trigger, BaseTrigger):
-            return trigger
         if trigger is None:
             trigger = "date"
-        elif not isinstance(trigger, str):
-            raise TypeError(
-                f"Expected a trigger instance or string, got {trigger.__class__.__name__} instead"
-            )
+        elif type(trigger) is not str:  # an alias needs no (costlier) trigger check
+            if is_trigger(trigger):
+                return trigger
+            if not isinstance(trigger, str):
+                raise TypeError(
+                    "Expected a trigger instance or string, got "
+                    f"{trigger.__class__.__name__} instead"
+                )
         trigger_args.setdefault("timezone", self.timezone)
         return self._create_plugin_instance("trigger", trigger, trigger_args)
 
@@ -751,17 +757,30 @@ class BaseScheduler(metaclass=ABCMeta):
                 "option for the scheduler to work."
             )
 
-    def _real_add_job(self, job: Job, jobstore_alias: str, replace_existing: bool) -> None:
-        """Fill in the job's defaults and next run time and store it."""
-        defaults = {
-            key: value for key, value in self._job_defaults.items() if not hasattr(job, key)
-        }
-        if not hasattr(job, "next_run_time"):
-            defaults["next_run_time"] = job.trigger.get_next_fire_time(
-                None, datetime.now(self.timezone)
-            )
-        if defaults:
-            job._modify(**defaults)
+    def _real_add_job(
+        self,
+        job: Job,
+        jobstore_alias: str,
+        replace_existing: bool,
+        unset: list[str] | None = None,
+    ) -> None:
+        """Fill in the job's defaults and next run time and store it. ``unset``
+        names those of :data:`_FILLED_IN` the job has no value for, when the
+        caller knows (add_job); otherwise they are found out."""
+        if unset is None:
+            # a pending job may have been given some by modify_job meanwhile
+            unset = [key for key in _FILLED_IN if not hasattr(job, key)]
+        if unset:
+            job_defaults = self._job_defaults
+            defaults: dict[str, Any] = {}
+            for key in unset:
+                if key == "next_run_time":
+                    defaults[key] = job.trigger.get_next_fire_time(
+                        None, datetime.now(self.timezone)
+                    )
+                else:
+                    defaults[key] = job_defaults[key]
+            job._apply(defaults, new=False)
 
         store = self._lookup_jobstore(jobstore_alias)
         try:
@@ -950,7 +969,7 @@ class BaseScheduler(metaclass=ABCMeta):
 
         next_run_time = job.trigger.get_next_fire_time(run_times[-1], now)
         if next_run_time:
-            job._modify(next_run_time=next_run_time)
+            job._set_next_run_time(next_run_time)
             return "update"
         return "remove"
 
