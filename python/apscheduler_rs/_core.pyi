@@ -78,14 +78,7 @@ class IntervalTriggerCore:
     @property
     def end_date(self) -> datetime | None: ...
     jitter: float | None
-    def _restore(
-        self,
-        timezone: tzinfo,
-        start_date: datetime,
-        end_date: datetime | None,
-        interval: timedelta,
-        jitter: float | None,
-    ) -> None: ...
+    def __setstate__(self, state: dict[str, Any] | tuple[int, dict[str, Any]]) -> None: ...
 
 class DateTriggerCore:
     def __init__(

@@ -4,6 +4,7 @@ the scheduler (or the shortcuts here); they never build them directly."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from inspect import isclass, ismethod
@@ -283,7 +284,9 @@ class Job:
                 f"Job has version {state['version']}, but only version 1 can be handled"
             )
         self.id = state["id"]
-        self.func_ref = state["func"]
+        func_ref = state["func"]
+        # interned as obj_to_ref's are: restored jobs of one function share it
+        self.func_ref = sys.intern(func_ref) if type(func_ref) is str else func_ref
         self.func = ref_to_obj(self.func_ref)
         self.trigger = state["trigger"]
         self.executor = state["executor"]

@@ -319,7 +319,8 @@ def obj_to_ref(obj: Callable[..., Any]) -> str:
         raise ValueError("Cannot create a reference to a nested function")
 
     holder = obj.__self__ if isinstance(obj, MethodType) else obj
-    return f"{holder.__module__}:{name}"
+    # interned: the jobs of one function share one reference string
+    return sys.intern(f"{holder.__module__}:{name}")
 
 
 def ref_to_obj(ref: str) -> Any:

@@ -1,8 +1,9 @@
 //! `IntervalTriggerCore`: the Rust base of `apscheduler_rs.triggers.interval.IntervalTrigger`.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyInt};
+use pyo3::types::{PyDict, PyInt, PyTuple};
 
 use super::common::{
     clone_opt, date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr,
@@ -34,11 +35,27 @@ pub struct PyIntervalTrigger {
     jitter: Option<Py<PyAny>>,
 }
 
+/// One of the constructor's `weeks` .. `seconds` arguments. An explicit
+/// `None` is given, not omitted: `timedelta` refuses it, as it does in
+/// APScheduler (a `None` from a configuration must not mean "every second").
+pub enum Component<'py> {
+    Omitted,
+    Given(Bound<'py, PyAny>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Component<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Component::Given(obj.to_owned()))
+    }
+}
+
 /// The interval of the constructor's `weeks` .. `seconds` as microseconds
 /// and seconds (`total_seconds()`). Plain ints are added up here; anything else
 /// (floats, say) goes through `timedelta`, whose rounding and errors are the
 /// rule.
-fn interval_of(py: Python<'_>, parts: [Option<Bound<'_, PyAny>>; 5]) -> PyResult<(i64, f64)> {
+fn interval_of(py: Python<'_>, parts: [Component<'_>; 5]) -> PyResult<(i64, f64)> {
     // microseconds per week, day, hour, minute, second
     const UNITS: [i64; 5] = [
         604_800_000_000,
@@ -50,24 +67,24 @@ fn interval_of(py: Python<'_>, parts: [Option<Bound<'_, PyAny>>; 5]) -> PyResult
     let mut total: Option<i64> = Some(0);
     for (part, unit) in parts.iter().zip(UNITS) {
         total = match part {
-            None => total,
-            Some(v) if v.is_none() => total,
-            Some(v) if v.is_exact_instance_of::<PyInt>() => v
+            Component::Omitted => total,
+            Component::Given(v) if v.is_exact_instance_of::<PyInt>() => v
                 .extract::<i64>()
                 .ok()
                 .and_then(|n| n.checked_mul(unit))
                 .and_then(|micros| total?.checked_add(micros)),
-            Some(_) => None,
+            Component::Given(_) => None,
         };
     }
     // Below 2**53 microseconds the division is exact as in `total_seconds()`.
     if let Some(micros) = total.filter(|m| m.unsigned_abs() < 1 << 53) {
         return Ok((micros, micros as f64 / 1e6));
     }
-    // Omitted components are 0 (an explicit None is taken as 0 too).
     let zero = 0i64.into_pyobject(py)?.into_any();
-    let [weeks, days, hours, minutes, seconds] =
-        parts.map(|v| v.filter(|v| !v.is_none()).unwrap_or_else(|| zero.clone()));
+    let [weeks, days, hours, minutes, seconds] = parts.map(|part| match part {
+        Component::Omitted => zero.clone(),
+        Component::Given(v) => v,
+    });
     let interval = cached!(py, "datetime", "timedelta")?
         .call1((days, seconds, 0, 0, minutes, hours, weeks))?;
     let length = interval
@@ -146,17 +163,22 @@ impl PyIntervalTrigger {
 impl PyIntervalTrigger {
     #[new]
     #[pyo3(signature = (
-        weeks=None, days=None, hours=None, minutes=None, seconds=None, start_date=None, end_date=None,
+        weeks=Component::Omitted, days=Component::Omitted, hours=Component::Omitted,
+        minutes=Component::Omitted, seconds=Component::Omitted, start_date=None, end_date=None,
         timezone=None, jitter=None, **unexpected
     ))]
+    #[pyo3(
+        text_signature = "(weeks=0, days=0, hours=0, minutes=0, seconds=0, start_date=None, \
+        end_date=None, timezone=None, jitter=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
-        weeks: Option<Bound<'py, PyAny>>,
-        days: Option<Bound<'py, PyAny>>,
-        hours: Option<Bound<'py, PyAny>>,
-        minutes: Option<Bound<'py, PyAny>>,
-        seconds: Option<Bound<'py, PyAny>>,
+        weeks: Component<'py>,
+        days: Component<'py>,
+        hours: Component<'py>,
+        minutes: Component<'py>,
+        seconds: Component<'py>,
         start_date: Option<Bound<'py, PyAny>>,
         end_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,
@@ -225,28 +247,39 @@ impl PyIntervalTrigger {
         }
     }
 
-    /// Restore from pickled state (version 2 layout).
-    #[pyo3(name = "_restore")]
-    fn restore(
-        &mut self,
-        timezone: &Bound<'_, PyAny>,
-        start_date: Bound<'_, PyAny>,
-        end_date: Option<Bound<'_, PyAny>>,
-        interval: &Bound<'_, PyAny>,
-        jitter: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        let end = end_date.filter(|v| !v.is_none());
+    /// Restore from pickled state: APScheduler's version 2 layout, or 3.0's
+    /// `(version, state)` tuple. Done here rather than in Python: restarting
+    /// a persistent store restores every job's trigger.
+    fn __setstate__(slf: &Bound<'_, Self>, state: Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let state = if state.is_instance_of::<PyTuple>() {
+            state.get_item(1)?
+        } else {
+            state
+        };
+        let get = intern!(py, "get");
+        let version = state.call_method1(get, (intern!(py, "version"), 1))?;
+        if version.gt(2)? {
+            return Err(PyValueError::new_err(format!(
+                "Got serialized data for version {version} of {}, but only versions up to 2 \
+                 can be handled",
+                slf.get_type().name()?
+            )));
+        }
+        let interval = state.get_item(intern!(py, "interval"))?;
         let length = interval
-            .call_method0(intern!(interval.py(), "total_seconds"))?
+            .call_method0(intern!(py, "total_seconds"))?
             .extract()?;
-        *self = Self::build(
-            timezone,
-            timedelta_micros(interval)?,
+        let end = state.get_item(intern!(py, "end_date"))?;
+        let restored = Self::build(
+            &state.get_item(intern!(py, "timezone"))?,
+            timedelta_micros(&interval)?,
             length,
-            Some(start_date),
-            end,
-            jitter,
+            Some(state.get_item(intern!(py, "start_date"))?),
+            Some(end).filter(|v| !v.is_none()),
+            Some(state.call_method1(get, (intern!(py, "jitter"),))?),
         )?;
+        *slf.borrow_mut() = restored;
         Ok(())
     }
 

@@ -80,11 +80,24 @@ def test_interval_attributes_are_what_apscheduler_keeps(parts: dict[str, object]
     assert ours.__getstate__() == ref.__getstate__()
 
 
-def test_interval_overflow_is_refused_as_apscheduler_refuses_it() -> None:
-    with pytest.raises(OverflowError) as ref_error:
-        RefIntervalTrigger(weeks=10**9, timezone=timezone.utc)
-    with pytest.raises(OverflowError) as our_error:
-        IntervalTrigger(weeks=10**9, timezone=timezone.utc)
+@pytest.mark.parametrize(
+    ("parts", "error"),
+    [
+        ({"weeks": 10**9}, OverflowError),
+        # None from a configuration must not mean "every second"
+        ({"minutes": None}, TypeError),
+        ({"hours": 2, "seconds": None}, TypeError),
+        ({"days": "1"}, TypeError),
+    ],
+    ids=repr,
+)
+def test_bad_interval_is_refused_as_apscheduler_refuses_it(
+    parts: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error) as ref_error:
+        RefIntervalTrigger(**parts, timezone=timezone.utc)
+    with pytest.raises(error) as our_error:
+        IntervalTrigger(**parts, timezone=timezone.utc)
     assert str(our_error.value) == str(ref_error.value)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apscheduler_rs._core import IntervalTriggerCore
-from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling, check_state_version
+from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling
 from apscheduler_rs.util import astimezone
 
 __all__ = ("IntervalTrigger",)
@@ -29,13 +29,3 @@ class IntervalTrigger(RustBackedPickling, IntervalTriggerCore, BaseTrigger):
             "interval": self.interval,
             "jitter": self.jitter,
         }
-
-    def __setstate__(self, state: dict | tuple) -> None:
-        state = check_state_version(state, 2, self.__class__.__name__, legacy_tuple=True)
-        self._restore(
-            state["timezone"],
-            state["start_date"],
-            state["end_date"],
-            state["interval"],
-            state.get("jitter"),
-        )
