@@ -24,6 +24,7 @@ import pytest
 
 import apscheduler_rs.executors.base as our_base
 import apscheduler_rs.executors.pool as our_pool
+from apscheduler_rs.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
 LIBS = {"ours": (our_base, our_pool), "ref": (ref_base, ref_pool)}
 TIMEOUT = 10.0
@@ -182,9 +183,9 @@ def test_thread_pool_events_and_logs_match_the_reference(
         results[lib] = (describe(scheduler.events), log_lines(caplog))
     assert results["ours"] == results["ref"]
     codes = [event[1] for event in results["ours"][0]]
-    last = our_base.EVENT_JOB_EXECUTED if func is multiply else our_base.EVENT_JOB_ERROR
+    last = EVENT_JOB_EXECUTED if func is multiply else EVENT_JOB_ERROR
     assert codes[-1] == last
-    assert (codes[0] == our_base.EVENT_JOB_MISSED) == (grace is not None)
+    assert (codes[0] == EVENT_JOB_MISSED) == (grace is not None)
     assert results["ours"][0][-1][5] == (40 if func is multiply else None)
 
 
@@ -240,6 +241,81 @@ def test_max_instances_match_the_reference() -> None:
         'Job "job-1" has already reached its maximum number of instances (2)',
         [True, True, True],
     )
+
+
+class ListeningScheduler(FakeScheduler):
+    """A stand-in with our schedulers' _wants_event: only some codes have takers."""
+
+    def __init__(self, wanted: int) -> None:
+        super().__init__()
+        self.wanted = wanted
+
+    def _wants_event(self, code: int) -> bool:
+        return bool(code & self.wanted)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        EVENT_JOB_EXECUTED,
+        EVENT_JOB_ERROR,
+        EVENT_JOB_MISSED,
+        EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED,
+        0,
+    ],
+)
+def test_runs_make_only_the_events_the_scheduler_wants(
+    wanted: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What every event would be, filtered by the scheduler's _wants_event, and
+    the same log lines whichever events are made."""
+    caplog.set_level(logging.INFO)
+    outcomes = {}
+    times = run_times()
+    for name, scheduler in (("all", FakeScheduler()), ("some", ListeningScheduler(wanted))):
+        executor = our_pool.ThreadPoolExecutor(2)
+        executor.start(scheduler, "pool")
+        caplog.clear()
+        # one run missed, one that returns, one that raises: in that order
+        executor.submit_job(FakeJob(multiply, (7,), id="a", misfire_grace_time=5), times)
+        wait_for("the first job", lambda executor=executor: idle(executor))
+        executor.submit_job(FakeJob(explode, id="b"), times[1:])
+        wait_for("the second job", lambda executor=executor: idle(executor))
+        executor.shutdown()
+        outcomes[name] = (describe(scheduler.events), log_lines(caplog))
+    expected_events = [e for e in outcomes["all"][0] if e[1] & wanted]
+    assert outcomes["some"][0] == expected_events
+    assert outcomes["some"][1] == outcomes["all"][1]
+    assert {e[1] for e in outcomes["all"][0]} == {
+        EVENT_JOB_MISSED,
+        EVENT_JOB_EXECUTED,
+        EVENT_JOB_ERROR,
+    }
+
+
+def test_a_subclass_that_watches_run_reports_still_sees_every_one() -> None:
+    """A ThreadPoolExecutor subclass overriding how runs are reported keeps
+    BaseExecutor's path, where its methods are called."""
+    reported: list[tuple[str, Any]] = []
+
+    class Watching(our_pool.ThreadPoolExecutor):
+        def _run_job_success(self, job_id: str, events: list[Any]) -> None:
+            reported.append((job_id, [e.retval for e in events]))
+            super()._run_job_success(job_id, events)
+
+        def _run_job_error(self, job_id: str, exc: BaseException, tb: Any = None) -> None:
+            reported.append((job_id, type(exc).__name__))
+            super()._run_job_error(job_id, exc, tb)
+
+    scheduler, executor = started(Watching, 2)
+    executor.submit_job(FakeJob(multiply, (3,), id="ok"), run_times()[1:])
+    wait_for("the run", lambda: idle(executor))
+    executor.submit_job(UnreadableJob(multiply, (3,), id="broken"), run_times()[1:])
+    wait_for("the failed run", lambda: len(reported) == 2)
+    wait_for("its count", lambda: idle(executor))
+    executor.shutdown()
+    assert reported == [("ok", [30]), ("broken", "LookupError")]
+    assert [e.retval for e in scheduler.events] == [30]
 
 
 # --- ThreadPoolExecutor: the worker threads ---
@@ -649,7 +725,7 @@ def test_process_pool_runs_jobs_in_other_processes_and_survives_a_dead_worker(
         executor.submit_job(FakeJob(os.getpid, id="pid"), run_times()[1:])
         wait_for("the first run", lambda: idle(executor), timeout=30)
         (event,) = scheduler.events
-        assert event.code == our_base.EVENT_JOB_EXECUTED
+        assert event.code == EVENT_JOB_EXECUTED
         assert isinstance(event.retval, int) and event.retval != os.getpid()
 
         executor.submit_job(FakeJob(crash, id="crash"), run_times()[1:])

@@ -178,6 +178,24 @@ class ThreadPoolCore:
         :raises RuntimeError: after shutdown
         :raises concurrent.futures.thread.BrokenThreadPool: after an initializer failed
         """
+    def submit_job(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        executor: Any,
+        job_id: str,
+        max_instances: int,
+        instances: dict[str, int],
+    ) -> bool:
+        """Queue ``func(*args)`` as one run of ``job_id`` unless ``instances``
+        counts ``max_instances`` runs of it in progress (then ``False``). The
+        pool counts the run and its end in ``instances``; a worker passes a
+        non-empty return value to ``executor._dispatch_run_events(value)``, or
+        what ``func`` raised to ``executor._log_run_error(job_id, exc, tb)``.
+
+        :raises RuntimeError: after shutdown
+        :raises concurrent.futures.thread.BrokenThreadPool: after an initializer failed
+        """
     def shutdown(self, wait: bool = True) -> None: ...
     @property
     def max_workers(self) -> int: ...

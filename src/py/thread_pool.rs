@@ -6,7 +6,9 @@
 //! the next as in `concurrent.futures`; it waits for work detached (`py.detach`),
 //! so idle workers never hold the GIL. A task calls `func(*args)` (the executor's
 //! `run_job`) and reports to the executor: `_run_job_success(job_id, events)`, or
-//! `_run_job_error(job_id, exc, tb)` if `func` itself raised.
+//! `_run_job_error(job_id, exc, tb)` if `func` itself raised. `submit_job` also
+//! keeps the executor's count of running instances, so a run costs no Python
+//! lock and, when it has no events to dispatch, no call back into the executor.
 //!
 //! Workers must never try to attach while the interpreter finalizes, so
 //! `shutdown_thread_pools` (run by the package from `threading`'s exit hooks,
@@ -21,7 +23,7 @@ use pyo3::call::PyCallArgs;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::error::Error;
 use crate::executor::pool::{WeakPool, Worker, WorkerPool};
@@ -48,6 +50,9 @@ struct Task {
     args: Py<PyTuple>,
     executor: Py<PyAny>,
     job_id: Py<PyAny>,
+    /// The executor's running-instance counts, for a task of `submit_job`:
+    /// the worker counts the run's end itself (see `PyThreadPool::submit_job`).
+    instances: Option<Py<PyDict>>,
 }
 
 /// Called in each worker before its first task.
@@ -127,8 +132,51 @@ impl PyThreadPool {
             args: args.unbind(),
             executor: executor.unbind(),
             job_id: job_id.unbind(),
+            instances: None,
         };
         Ok(self.pool.submit(task)?)
+    }
+
+    /// `BaseExecutor.submit_job` for one run of a job: unless `instances` (job
+    /// id -> runs in progress) already has `max_instances` runs of `job_id`,
+    /// count one more and queue `func(*args)`. The worker counts the run's end
+    /// and reports only what is left to report: the events `func` returned
+    /// (`executor._dispatch_run_events(events)`, when there are any) or the
+    /// error it raised (`executor._log_run_error(job_id, exc, tb)`).
+    ///
+    /// Returns whether the run was queued. The count is read, checked and
+    /// written with the GIL held throughout and no Python code run in between,
+    /// so no Python-level lock is needed; every change to `instances` must be
+    /// made this way (by this pool).
+    #[allow(clippy::too_many_arguments)]
+    fn submit_job(
+        &self,
+        func: Bound<'_, PyAny>,
+        args: Bound<'_, PyTuple>,
+        executor: Bound<'_, PyAny>,
+        job_id: Bound<'_, PyString>,
+        max_instances: i64,
+        instances: Bound<'_, PyDict>,
+    ) -> PyResult<bool> {
+        if EXITING.load(Ordering::SeqCst) {
+            return Err(PyRuntimeError::new_err(
+                "cannot schedule new futures after interpreter shutdown",
+            ));
+        }
+        let running = running_instances(&instances, &job_id)?;
+        if running >= max_instances {
+            return Ok(false);
+        }
+        let task = Task {
+            func: func.unbind(),
+            args: args.unbind(),
+            executor: executor.unbind(),
+            job_id: job_id.clone().into_any().unbind(),
+            instances: Some(instances.clone().unbind()),
+        };
+        self.pool.submit(task)?;
+        instances.set_item(&job_id, running + 1)?;
+        Ok(true)
     }
 
     /// Stop taking work (queued work still runs); with `wait`, return once every
@@ -204,6 +252,30 @@ fn work(worker: &mut Worker<'_, Task>, initializer: Option<&Initializer>) {
     });
 }
 
+/// Runs of `job_id` in progress according to `instances` (0 when absent).
+/// With an exact `str` id (the caller's check) and the ints written here, the
+/// dict operations run no Python code, so they cannot let another thread in.
+fn running_instances(instances: &Bound<'_, PyDict>, job_id: &Bound<'_, PyString>) -> PyResult<i64> {
+    match instances.get_item(job_id)? {
+        None => Ok(0),
+        Some(count) => count.extract(),
+    }
+}
+
+/// Count the end of a run of `job_id` in `instances`, as
+/// `BaseExecutor._finished` does.
+fn finished(instances: &Bound<'_, PyDict>, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
+    let running = match instances.get_item(job_id)? {
+        None => 0,
+        Some(count) => count.extract::<i64>()?,
+    } - 1;
+    if running > 0 {
+        instances.set_item(job_id, running)
+    } else {
+        instances.del_item(job_id)
+    }
+}
+
 /// Run one task and report how it went.
 fn run(py: Python<'_>, task: Task) {
     let Task {
@@ -211,7 +283,12 @@ fn run(py: Python<'_>, task: Task) {
         args,
         executor,
         job_id,
+        instances,
     } = task;
+    if let Some(instances) = instances {
+        run_counted(py, func, args, executor, job_id, instances);
+        return;
+    }
     let reported = match func.call1(py, args.bind(py)) {
         Ok(events) => executor.call_method1(py, intern!(py, "_run_job_success"), (&job_id, events)),
         Err(err) => executor.call_method1(
@@ -225,15 +302,51 @@ fn run(py: Python<'_>, task: Task) {
     }
 }
 
+/// Run a task of `submit_job`: count the run's end, then report what is left.
+fn run_counted(
+    py: Python<'_>,
+    func: Py<PyAny>,
+    args: Py<PyTuple>,
+    executor: Py<PyAny>,
+    job_id: Py<PyAny>,
+    instances: Py<PyDict>,
+) {
+    let outcome = func.call1(py, args.bind(py));
+    let reported = finished(instances.bind(py), job_id.bind(py)).and_then(|()| match outcome {
+        Ok(events) if events.bind(py).is_truthy()? => executor
+            .call_method1(py, intern!(py, "_dispatch_run_events"), (events,))
+            .map(drop),
+        Ok(_) => Ok(()),
+        Err(err) => executor
+            .call_method1(
+                py,
+                intern!(py, "_log_run_error"),
+                (&job_id, err.value(py), err.traceback(py)),
+            )
+            .map(drop),
+    });
+    if let Err(err) = reported {
+        log_callback_error(py, &job_id, &err);
+    }
+}
+
 /// Fail a task that will never run because the pool broke, as a
 /// `concurrent.futures` future fails with `BrokenThreadPool`.
 fn abandon(py: Python<'_>, task: Task) {
     let err = PyErr::from(Error::BrokenPool(INITIALIZER_FAILED.to_owned()));
-    let reported = task.executor.call_method1(
-        py,
-        intern!(py, "_run_job_error"),
-        (&task.job_id, err.value(py), py.None()),
-    );
+    if let Some(instances) = &task.instances {
+        if let Err(err) = finished(instances.bind(py), task.job_id.bind(py)) {
+            log_callback_error(py, &task.job_id, &err);
+        }
+    }
+    let method = if task.instances.is_some() {
+        intern!(py, "_log_run_error")
+    } else {
+        intern!(py, "_run_job_error")
+    };
+    let reported = task
+        .executor
+        .call_method1(py, method, (&task.job_id, err.value(py), py.None()));
     if let Err(err) = reported {
         log_callback_error(py, &task.job_id, &err);
     }

@@ -7,6 +7,7 @@ import sys
 import traceback
 from abc import ABCMeta, abstractmethod
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from traceback import format_tb
 from types import TracebackType
@@ -19,7 +20,13 @@ from apscheduler_rs.events import (
     JobExecutionEvent,
 )
 
-__all__ = ("BaseExecutor", "MaxInstancesReachedError", "run_coroutine_job", "run_job")
+__all__ = (
+    "BaseExecutor",
+    "MaxInstancesReachedError",
+    "run_coroutine_job",
+    "run_job",
+    "run_job_for",
+)
 
 
 class MaxInstancesReachedError(Exception):
@@ -87,6 +94,9 @@ class BaseExecutor(metaclass=ABCMeta):
     def _run_job_success(self, job_id: str, events: list[JobExecutionEvent]) -> None:
         """:func:`run_job` returned ``events``: pass them to the scheduler."""
         self._finished(job_id)
+        self._dispatch_run_events(events)
+
+    def _dispatch_run_events(self, events: list[JobExecutionEvent]) -> None:
         scheduler = self._scheduler
         # An event no listener takes is dropped here, without the listener lock
         # _dispatch_event takes. Schedulers not built on ours get every event.
@@ -110,6 +120,11 @@ class BaseExecutor(metaclass=ABCMeta):
     ) -> None:
         """Calling :func:`run_job` itself failed (not the job: that is an event)."""
         self._finished(job_id)
+        self._log_run_error(job_id, exc, traceback)
+
+    def _log_run_error(
+        self, job_id: str, exc: BaseException, traceback: TracebackType | None = None
+    ) -> None:
         self._logger.error(
             "Error running job %s", job_id, exc_info=(exc.__class__, exc, traceback)
         )
@@ -127,30 +142,46 @@ def _logger(name: str) -> logging.Logger:
     return logger
 
 
-def _missed(job: Any, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger):
-    """The event for a run later than the job's grace time allows, or ``None``."""
+def _missed(
+    job: Any,
+    jobstore_alias: str | None,
+    run_time: datetime,
+    logger: logging.Logger,
+    wanted: Callable[[int], bool],
+) -> JobExecutionEvent | bool:
+    """Whether a run is later than the job's grace time allows: its event, or
+    ``True`` when nobody wants that; ``False`` if the run is not missed."""
     if job.misfire_grace_time is None:
-        return None
+        return False
     lateness = datetime.now(timezone.utc) - run_time
     if lateness <= timedelta(seconds=job.misfire_grace_time):
-        return None
+        return False
     logger.warning('Run time of job "%s" was missed by %s', job, lateness)
+    if not wanted(EVENT_JOB_MISSED):
+        return True
     return JobExecutionEvent(EVENT_JOB_MISSED, job.id, jobstore_alias, run_time)
 
 
 def _failed(
-    job: Any, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger
-) -> JobExecutionEvent:
-    """The event for a run that raised (called from the ``except`` block)."""
+    job: Any,
+    jobstore_alias: str | None,
+    run_time: datetime,
+    logger: logging.Logger,
+    wanted: Callable[[int], bool],
+) -> JobExecutionEvent | None:
+    """The event for a run that raised (called from the ``except`` block), or
+    ``None`` when nobody wants it."""
     exc, tb = sys.exc_info()[1:]
-    event = JobExecutionEvent(
-        EVENT_JOB_ERROR,
-        job.id,
-        jobstore_alias,
-        run_time,
-        exception=exc,
-        traceback="".join(format_tb(tb)),
-    )
+    event = None
+    if wanted(EVENT_JOB_ERROR):
+        event = JobExecutionEvent(
+            EVENT_JOB_ERROR,
+            job.id,
+            jobstore_alias,
+            run_time,
+            exception=exc,
+            traceback="".join(format_tb(tb)),
+        )
     logger.exception('Job "%s" raised an exception', job)
     # the frames would keep the job's locals alive through the exception
     traceback.clear_frames(tb)
@@ -158,11 +189,23 @@ def _failed(
 
 
 def _succeeded(
-    job: Any, jobstore_alias: str | None, run_time: datetime, retval: Any, logger: logging.Logger
-) -> JobExecutionEvent:
-    """The event for a run that returned ``retval``."""
+    job: Any,
+    jobstore_alias: str | None,
+    run_time: datetime,
+    retval: Any,
+    logger: logging.Logger,
+    wanted: Callable[[int], bool],
+) -> JobExecutionEvent | None:
+    """The event for a run that returned ``retval``, or ``None`` when nobody
+    wants it."""
     logger.info('Job "%s" executed successfully', job)
+    if not wanted(EVENT_JOB_EXECUTED):
+        return None
     return JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval)
+
+
+def _every_event(code: int) -> bool:
+    return True
 
 
 def run_job(
@@ -170,20 +213,35 @@ def run_job(
 ) -> list[JobExecutionEvent]:
     """Run ``job`` once per due run time (skipping those past its grace time) and
     return the events to dispatch. Executors call this in their worker."""
+    return run_job_for(job, jobstore_alias, run_times, logger_name, _every_event)
+
+
+def run_job_for(
+    job: Any,
+    jobstore_alias: str | None,
+    run_times: list[datetime],
+    logger_name: str,
+    wanted: Callable[[int], bool],
+) -> list[JobExecutionEvent]:
+    """:func:`run_job` making only the events ``wanted(code)`` accepts (a
+    scheduler's ``_wants_event``): those nobody listens to cost nothing."""
     events = []
     logger = _logger(logger_name)
     for run_time in run_times:
-        missed = _missed(job, jobstore_alias, run_time, logger)
-        if missed is not None:
-            events.append(missed)
+        missed = _missed(job, jobstore_alias, run_time, logger, wanted)
+        if missed is not False:
+            if missed is not True:
+                events.append(missed)
             continue
         logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
             retval = job.func(*job.args, **job.kwargs)
         except BaseException:
-            events.append(_failed(job, jobstore_alias, run_time, logger))
+            event = _failed(job, jobstore_alias, run_time, logger, wanted)
         else:
-            events.append(_succeeded(job, jobstore_alias, run_time, retval, logger))
+            event = _succeeded(job, jobstore_alias, run_time, retval, logger, wanted)
+        if event is not None:
+            events.append(event)
     return events
 
 
@@ -194,15 +252,15 @@ async def run_coroutine_job(
     events = []
     logger = _logger(logger_name)
     for run_time in run_times:
-        missed = _missed(job, jobstore_alias, run_time, logger)
-        if missed is not None:
+        missed = _missed(job, jobstore_alias, run_time, logger, _every_event)
+        if missed is not False:
             events.append(missed)
             continue
         logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
             retval = await job.func(*job.args, **job.kwargs)
         except BaseException:
-            events.append(_failed(job, jobstore_alias, run_time, logger))
+            events.append(_failed(job, jobstore_alias, run_time, logger, _every_event))
         else:
-            events.append(_succeeded(job, jobstore_alias, run_time, retval, logger))
+            events.append(_succeeded(job, jobstore_alias, run_time, retval, logger, _every_event))
     return events

@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from apscheduler_rs._core import ThreadPoolCore, shutdown_thread_pools
-from apscheduler_rs.executors.base import BaseExecutor, run_job
+from apscheduler_rs.executors.base import (
+    BaseExecutor,
+    MaxInstancesReachedError,
+    _every_event,
+    run_job,
+    run_job_for,
+)
 
 __all__ = ("BasePoolExecutor", "ProcessPoolExecutor", "ThreadPoolExecutor")
 
@@ -91,6 +97,22 @@ class ThreadPoolExecutor(BasePoolExecutor):
         )
         super().__init__(pool)
 
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        job_id = job.id
+        if type(job_id) is not str or not _keeps_run_reporting(type(self)):
+            super().submit_job(job, run_times)
+            return
+        assert self._lock is not None, "This executor has not been started yet"
+        # The pool counts the run in _instances (and its end), with no Python
+        # lock; the run makes only the events the scheduler has takers for.
+        scheduler = self._scheduler
+        wanted = getattr(scheduler, "_wants_event", None) or _every_event
+        args = (job, job._jobstore_alias, run_times, self._logger.name, wanted)
+        if not self._pool.submit_job(
+            run_job_for, args, self, job_id, job.max_instances, self._instances
+        ):
+            raise MaxInstancesReachedError(job)
+
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         # The Rust worker calls run_job and reports to _run_job_success/_error.
         self._pool.submit(
@@ -133,6 +155,18 @@ class ProcessPoolExecutor(BasePoolExecutor):
         self._pool = type(broken)(self._max_workers, **self.pool_kwargs)
         broken.shutdown(wait=False)
         super()._do_submit_job(job, run_times)
+
+
+#: The methods a subclass may override to see or change how runs are
+#: submitted and reported; ThreadPoolExecutor.submit_job bypasses them.
+_RUN_REPORTING = ("_do_submit_job", "_run_job_success", "_run_job_error", "_finished")
+
+
+@functools.cache
+def _keeps_run_reporting(cls: type) -> bool:
+    """Whether ``cls`` (a ThreadPoolExecutor) overrides none of _RUN_REPORTING,
+    so its runs can be counted and reported by the pool itself."""
+    return all(getattr(cls, name) is getattr(ThreadPoolExecutor, name) for name in _RUN_REPORTING)
 
 
 def _register_exit_hook() -> None:
