@@ -535,10 +535,17 @@ def _binding_error(
     return None
 
 
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
+
+
 def iscoroutinefunction_partial(f: Callable[..., Any]) -> bool:
     """Tell whether calling ``f`` (possibly wrapped in partials) returns a coroutine."""
     while isinstance(f, partial):
         f = f.func
+
+    # the usual case, answered without the general checks below
+    if type(f) is FunctionType and f.__code__.co_flags & _CO_COROUTINE:
+        return True
 
     # asyncio's variant also honours the legacy @asyncio.coroutine marker; it is
     # deprecated from 3.14 on, where inspect's is the only one left.

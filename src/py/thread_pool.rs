@@ -122,11 +122,7 @@ impl PyThreadPool {
         executor: Bound<'_, PyAny>,
         job_id: Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        if EXITING.load(Ordering::SeqCst) {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after interpreter shutdown",
-            ));
-        }
+        refuse_after_exit()?;
         let task = Task {
             func: func.unbind(),
             args: args.unbind(),
@@ -158,11 +154,7 @@ impl PyThreadPool {
         max_instances: i64,
         instances: Bound<'_, PyDict>,
     ) -> PyResult<bool> {
-        if EXITING.load(Ordering::SeqCst) {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after interpreter shutdown",
-            ));
-        }
+        refuse_after_exit()?;
         let running = running_instances(&instances, &job_id)?;
         if running >= max_instances {
             return Ok(false);
@@ -202,6 +194,16 @@ impl PyThreadPool {
     fn worker_count(&self) -> usize {
         self.pool.started()
     }
+}
+
+/// `concurrent.futures`' refusal of work once the interpreter has begun to exit.
+fn refuse_after_exit() -> PyResult<()> {
+    if EXITING.load(Ordering::SeqCst) {
+        return Err(PyRuntimeError::new_err(
+            "cannot schedule new futures after interpreter shutdown",
+        ));
+    }
+    Ok(())
 }
 
 /// Shut down every thread pool and join its threads; later submissions raise

@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from apscheduler_rs.executors.base import BaseExecutor, run_coroutine_job, run_job
+from apscheduler_rs.executors.base import BaseExecutor, run_coroutine_job_for, run_job_for
 from apscheduler_rs.util import iscoroutinefunction_partial
 
 __all__ = ("AsyncIOExecutor",)
@@ -52,13 +52,11 @@ class AsyncIOExecutor(BaseExecutor):
             self._report_future(job.id, future)
 
         future: asyncio.Future[Any]
+        # only the events the scheduler has takers for are made
+        args = (job, job._jobstore_alias, run_times, self._logger.name, self._wanted_events())
         if iscoroutinefunction_partial(job.func):
-            future = self._eventloop.create_task(
-                run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)
-            )
+            future = self._eventloop.create_task(run_coroutine_job_for(*args))
         else:
-            future = self._eventloop.run_in_executor(
-                None, run_job, job, job._jobstore_alias, run_times, self._logger.name
-            )
+            future = self._eventloop.run_in_executor(None, run_job_for, *args)
         future.add_done_callback(report)
         self._pending_futures.add(future)

@@ -24,6 +24,7 @@ __all__ = (
     "BaseExecutor",
     "MaxInstancesReachedError",
     "run_coroutine_job",
+    "run_coroutine_job_for",
     "run_job",
     "run_job_for",
 )
@@ -95,6 +96,12 @@ class BaseExecutor(metaclass=ABCMeta):
         """:func:`run_job` returned ``events``: pass them to the scheduler."""
         self._finished(job_id)
         self._dispatch_run_events(events)
+
+    def _wanted_events(self) -> Callable[[int], bool]:
+        """What to pass :func:`run_job_for` as ``wanted``: the scheduler's
+        ``_wants_event`` (every event for a scheduler without one). Only for
+        runs in this process: a scheduler does not pickle."""
+        return getattr(self._scheduler, "_wants_event", None) or _every_event
 
     def _dispatch_run_events(self, events: list[JobExecutionEvent]) -> None:
         scheduler = self._scheduler
@@ -249,18 +256,33 @@ async def run_coroutine_job(
     job: Any, jobstore_alias: str | None, run_times: list[datetime], logger_name: str
 ) -> list[JobExecutionEvent]:
     """:func:`run_job` for a coroutine function, awaited on the running loop."""
+    return await run_coroutine_job_for(job, jobstore_alias, run_times, logger_name, _every_event)
+
+
+async def run_coroutine_job_for(
+    job: Any,
+    jobstore_alias: str | None,
+    run_times: list[datetime],
+    logger_name: str,
+    wanted: Callable[[int], bool],
+) -> list[JobExecutionEvent]:
+    """:func:`run_coroutine_job` making only the events ``wanted(code)``
+    accepts, as :func:`run_job_for` does."""
     events = []
     logger = _logger(logger_name)
     for run_time in run_times:
-        missed = _missed(job, jobstore_alias, run_time, logger, _every_event)
+        missed = _missed(job, jobstore_alias, run_time, logger, wanted)
         if missed is not False:
-            events.append(missed)
+            if missed is not True:
+                events.append(missed)
             continue
         logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
             retval = await job.func(*job.args, **job.kwargs)
         except BaseException:
-            events.append(_failed(job, jobstore_alias, run_time, logger, _every_event))
+            event = _failed(job, jobstore_alias, run_time, logger, wanted)
         else:
-            events.append(_succeeded(job, jobstore_alias, run_time, retval, logger, _every_event))
+            event = _succeeded(job, jobstore_alias, run_time, retval, logger, wanted)
+        if event is not None:
+            events.append(event)
     return events

@@ -17,7 +17,6 @@ from apscheduler_rs._core import ThreadPoolCore, shutdown_thread_pools
 from apscheduler_rs.executors.base import (
     BaseExecutor,
     MaxInstancesReachedError,
-    _every_event,
     run_job,
     run_job_for,
 )
@@ -105,9 +104,7 @@ class ThreadPoolExecutor(BasePoolExecutor):
         assert self._lock is not None, "This executor has not been started yet"
         # The pool counts the run in _instances (and its end), with no Python
         # lock; the run makes only the events the scheduler has takers for.
-        scheduler = self._scheduler
-        wanted = getattr(scheduler, "_wants_event", None) or _every_event
-        args = (job, job._jobstore_alias, run_times, self._logger.name, wanted)
+        args = (job, job._jobstore_alias, run_times, self._logger.name, self._wanted_events())
         if not self._pool.submit_job(
             run_job_for, args, self, job_id, job.max_instances, self._instances
         ):
