@@ -979,6 +979,41 @@ def test_misfire_defaults_from_job_defaults(diff: Diff) -> None:
     diff.process()
 
 
+@pytest.mark.parametrize(
+    "job_defaults",
+    [
+        {"max_instances": 0},
+        {"misfire_grace_time": -1},
+        {"coalesce": 0, "max_instances": 3, "misfire_grace_time": None},
+    ],
+    ids=repr,
+)
+def test_job_defaults_are_checked_when_a_job_takes_them(
+    diff: Diff, job_defaults: dict[str, Any]
+) -> None:
+    diff.create(lambda lib: standard_options(lib, job_defaults=job_defaults))
+    diff.start()
+    diff.call("add_job", tick, "interval", seconds=10, start_date=at(0), id="a")
+    # options the job names itself are not taken from the defaults
+    diff.call(
+        "add_job",
+        tick,
+        "interval",
+        seconds=10,
+        start_date=at(0),
+        id="b",
+        max_instances=1,
+        misfire_grace_time=5,
+    )
+    # a default changed behind configure()'s back still counts
+    diff.do("fix the defaults", lambda s: s.sched._job_defaults.update(max_instances=2))
+    diff.call("add_job", tick, "interval", seconds=10, start_date=at(0), id="c")
+    diff.do("break a default", lambda s: s.sched._job_defaults.update(max_instances=-5))
+    diff.call("add_job", tick, "interval", seconds=10, start_date=at(0), id="d")
+    diff.at(11)
+    diff.process()
+
+
 def test_max_instances_with_executor_that_never_finishes(diff: Diff) -> None:
     def config(lib: Lib) -> dict[str, Any]:
         return standard_options(

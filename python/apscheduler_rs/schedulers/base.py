@@ -101,6 +101,7 @@ class BaseScheduler(metaclass=ABCMeta):
         # Union of the listeners' masks: events nobody listens to are never built.
         self._listened_mask = 0
         self._pending_jobs: list[tuple[Job, str, bool]] = []
+        self._job_defaults_check: tuple[dict[str, Any], dict[str, Any] | None] | None = None
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
 
@@ -771,16 +772,28 @@ class BaseScheduler(metaclass=ABCMeta):
             # a pending job may have been given some by modify_job meanwhile
             unset = [key for key in _FILLED_IN if not hasattr(job, key)]
         if unset:
-            job_defaults = self._job_defaults
-            defaults: dict[str, Any] = {}
-            for key in unset:
-                if key == "next_run_time":
-                    defaults[key] = job.trigger.get_next_fire_time(
-                        None, datetime.now(self.timezone)
-                    )
-                else:
-                    defaults[key] = job_defaults[key]
-            job._apply(defaults, new=False)
+            checked = self._checked_job_defaults()
+            if checked is None:
+                # a default a job refuses: _apply raises its error
+                job_defaults = self._job_defaults
+                defaults: dict[str, Any] = {}
+                for key in unset:
+                    if key == "next_run_time":
+                        defaults[key] = job.trigger.get_next_fire_time(
+                            None, datetime.now(self.timezone)
+                        )
+                    else:
+                        defaults[key] = job_defaults[key]
+                job._apply(defaults, new=False)
+            else:
+                for key in unset:
+                    if key == "next_run_time":
+                        next_run_time = job.trigger.get_next_fire_time(
+                            None, datetime.now(self.timezone)
+                        )
+                        job.next_run_time = job._as_run_time(next_run_time)
+                    else:
+                        setattr(job, key, checked[key])
 
         store = self._lookup_jobstore(jobstore_alias)
         try:
@@ -795,6 +808,23 @@ class BaseScheduler(metaclass=ABCMeta):
         self._logger.info('Added job "%s" to job store "%s"', job.name, jobstore_alias)
         if self.state == STATE_RUNNING:
             self.wakeup()
+
+    def _checked_job_defaults(self) -> dict[str, Any] | None:
+        """``job_defaults`` as a job holds them once ``Job._apply`` has checked
+        them (``coalesce`` made a bool), or ``None`` if a job would refuse one.
+        Checked once per value, not for every job added."""
+        defaults = self._job_defaults
+        checked = self._job_defaults_check
+        if checked is None or checked[0] != defaults:
+            probe = Job.__new__(Job)
+            try:
+                probe._apply(dict(defaults), new=True)
+            except Exception:
+                values = None
+            else:
+                values = {key: getattr(probe, key) for key in defaults}
+            checked = self._job_defaults_check = (dict(defaults), values)
+        return checked[1]
 
     # The due-job step
 
