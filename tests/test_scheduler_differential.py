@@ -1346,6 +1346,38 @@ def test_dispatch_event_overridden_in_subclass(diff: Diff) -> None:
     diff.do("dispatched", lambda s: [describe_event(e) for e in s.objects["dispatched"]])
 
 
+@pytest.mark.parametrize("where", ["subclass", "instance"])
+def test_remove_job_overridden_sees_finished_jobs(diff: Diff, where: str) -> None:
+    """The sweep removes a finished job through remove_job(): an override (in
+    a subclass or on the instance) sees each call, and may refuse it."""
+
+    def op(side: Side) -> None:
+        calls = side.objects.setdefault("remove_job calls", [])
+        base = side.lib.Scheduler
+
+        def recording_remove_job(self: Any, job_id: str, jobstore: Any = None) -> None:
+            calls.append((job_id, jobstore))
+            if job_id == "kept":
+                return  # refused: the job stays stored
+            base.remove_job(self, job_id, jobstore)
+
+        if where == "subclass":
+            recording = type("Recording", (base,), {"remove_job": recording_remove_job})
+            side.sched = recording(**standard_options(side.lib))
+        else:
+            side.sched = base(**standard_options(side.lib))
+            side.sched.remove_job = recording_remove_job.__get__(side.sched)
+
+    diff.do(f"create scheduler with remove_job overridden ({where})", op)
+    diff.start()
+    diff.call("add_job", tick, "date", run_date=at(5), id="once")
+    diff.call("add_job", tick, "date", run_date=at(5), id="kept")
+    diff.call("add_job", tick, "interval", seconds=10, start_date=at(0), id="every")
+    diff.at(6)
+    diff.process()
+    diff.do("remove_job calls", lambda s: list(s.objects["remove_job calls"]))
+
+
 def test_dispatch_event_replaced_on_instance(diff: Diff) -> None:
     def op(side: Side) -> None:
         side.sched = side.lib.Scheduler(**standard_options(side.lib))

@@ -899,12 +899,21 @@ class BaseScheduler(metaclass=ABCMeta):
         its next run time, or its removal once it has none."""
         write_batch = self._batch_writer(store)
         if write_batch is None:
+            # remove_job() as it would go for a finished job (this store, the
+            # lock already held), unless it is overridden and must see the call
+            direct_removal = (
+                type(self).remove_job is BaseScheduler.remove_job
+                and "remove_job" not in self.__dict__
+            )
             for job in due_jobs:
                 outcome = self._run_due_job(job, alias, now, events)
                 if outcome == "update":
                     store.update_job(job)
                 elif outcome == "remove":
-                    self.remove_job(job.id, alias)
+                    if direct_removal and self.state != STATE_STOPPED:
+                        self._remove_finished_job(store, job.id, alias)
+                    else:
+                        self.remove_job(job.id, alias)
             return
 
         # A store with the hook (the persistent stores): one write (one
@@ -1002,6 +1011,14 @@ class BaseScheduler(metaclass=ABCMeta):
             job._set_next_run_time(next_run_time)
             return "update"
         return "remove"
+
+    def _remove_finished_job(self, store: BaseJobStore, job_id: str, alias: str) -> None:
+        """``remove_job(job_id, alias)`` while running, with the store at hand."""
+        try:
+            store.remove_job(job_id)
+        except JobLookupError:
+            raise JobLookupError(job_id) from None
+        self._report_removed(job_id, alias)
 
     def _report_removed(self, job_id: str, alias: str) -> None:
         # What remove_job() reports for a job it removed.
