@@ -772,26 +772,18 @@ class BaseScheduler(metaclass=ABCMeta):
             # a pending job may have been given some by modify_job meanwhile
             unset = [key for key in _FILLED_IN if not hasattr(job, key)]
         if unset:
+            first_run_time = None
+            if "next_run_time" in unset:
+                first_run_time = job.trigger.get_next_fire_time(None, datetime.now(self.timezone))
             checked = self._checked_job_defaults()
             if checked is None:
                 # a default a job refuses: _apply raises its error
-                job_defaults = self._job_defaults
-                defaults: dict[str, Any] = {}
-                for key in unset:
-                    if key == "next_run_time":
-                        defaults[key] = job.trigger.get_next_fire_time(
-                            None, datetime.now(self.timezone)
-                        )
-                    else:
-                        defaults[key] = job_defaults[key]
-                job._apply(defaults, new=False)
+                values = {**self._job_defaults, "next_run_time": first_run_time}
+                job._apply({key: values[key] for key in unset}, new=False)
             else:
                 for key in unset:
                     if key == "next_run_time":
-                        next_run_time = job.trigger.get_next_fire_time(
-                            None, datetime.now(self.timezone)
-                        )
-                        job.next_run_time = job._as_run_time(next_run_time)
+                        job.next_run_time = job._as_run_time(first_run_time)
                     else:
                         setattr(job, key, checked[key])
 
