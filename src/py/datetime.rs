@@ -89,8 +89,18 @@ impl ForeignZone for PyTzInfo {
     }
 }
 
-/// The last tzinfo converted, as most programs use one zone throughout.
-static LAST_ZONE: Mutex<Option<(Py<PyAny>, Zone)>> = Mutex::new(None);
+/// The last few tzinfos converted, by identity: most programs use one or two
+/// zones throughout (say UTC and the local one, which a trigger restored from a
+/// store meets in turn). Replaced round-robin.
+static RECENT_ZONES: Mutex<RecentZones> = Mutex::new(RecentZones {
+    slots: [None, None, None, None],
+    next: 0,
+});
+
+struct RecentZones {
+    slots: [Option<(Py<PyAny>, Zone)>; 4],
+    next: usize,
+}
 
 /// The current instant in UTC microseconds, as `datetime.now()` reads it (the
 /// system clock, rounded down).
@@ -105,15 +115,23 @@ pub fn now_micros() -> PyResult<i64> {
 /// The core zone for a Python tzinfo: chrono-tz for `ZoneInfo` keys it knows,
 /// a fixed offset for `datetime.timezone`, and the object itself otherwise.
 pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
-    if let Some((obj, zone)) = LAST_ZONE.lock().as_ref() {
-        if obj.as_ptr() == tz.as_ptr() {
-            return Ok(zone.clone());
-        }
+    let known = RECENT_ZONES
+        .lock()
+        .slots
+        .iter()
+        .flatten()
+        .find(|(obj, _)| obj.as_ptr() == tz.as_ptr())
+        .map(|(_, zone)| zone.clone());
+    if let Some(zone) = known {
+        return Ok(zone);
     }
     let zone = compute_zone(tz)?;
-    let replaced = LAST_ZONE
-        .lock()
-        .replace((tz.clone().unbind(), zone.clone()));
+    let replaced = {
+        let mut recent = RECENT_ZONES.lock();
+        let slot = recent.next;
+        recent.next = (slot + 1) % recent.slots.len();
+        recent.slots[slot].replace((tz.clone().unbind(), zone.clone()))
+    };
     drop(replaced); // after the lock: a tzinfo's __del__ may call back in here
     Ok(zone)
 }

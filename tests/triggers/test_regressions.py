@@ -336,14 +336,17 @@ def test_tzinfo_finalizer_calling_back_into_the_trigger_does_not_deadlock() -> N
             def __del__(self):
                 calls.append(self.trigger.get_next_fire_time(None, at(2)))
 
-        # 1. the trigger's memo holds the last reference when it is replaced
+        def churn(trigger):  # more new tzinfos than the zone cache holds: evicts all
+            for hours in range(3, 9):
+                trigger.get_next_fire_time(None, at(hours))
+
+        # 1. the memo of inputs and the zone cache hold the last references when
+        # they are replaced; __del__ then uses the trigger whose call released it
         cron.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=Reentrant(cron)))
-        other.get_next_fire_time(None, at(3))  # evicts it from the zone cache
-        cron.get_next_fire_time(None, at(4))   # releases it: __del__ uses cron
-        # 2. the zone cache holds the last reference when it is replaced
-        other.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=Reentrant(other)))
-        other.get_next_fire_time(None, at(5))  # memo released; the cache still has it
-        cron.get_next_fire_time(None, at(6))   # evicts it: __del__ uses the cache
+        churn(cron)
+        # 2. the same, released by another trigger's calls
+        other.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=Reentrant(cron)))
+        churn(other)
         print(len(calls))
         """
     )
