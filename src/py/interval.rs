@@ -5,9 +5,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyTuple};
 
-use super::common::{
-    clone_opt, date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr,
-};
+use super::common::{date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr};
 use super::datetime::{new_datetime, now_micros, timedelta_micros, Bridge};
 use super::pyfuncs::{cached, convert_to_datetime, resolve_timezone};
 use crate::time::civil::MICROS_PER_SECOND;
@@ -28,11 +26,25 @@ pub struct PyIntervalTrigger {
     /// APScheduler's `interval_length` is the int 1 (not 1.0) for an all-zero
     /// interval given to the constructor.
     length_is_int_one: bool,
+    /// What most triggers lack, out of line so that they are smaller.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Default)]
+struct Extras {
     /// The start date as given, kept only when rebuilding it from its instant
     /// would not give an equal object back (see [`Bridge::rebuilds`]).
     start_date: Option<Py<PyAny>>,
     end_date: Option<Py<PyAny>>,
     jitter: Option<Py<PyAny>>,
+}
+
+impl Extras {
+    /// `None` when there is nothing to keep.
+    fn boxed(self) -> Option<Box<Extras>> {
+        let empty = self.start_date.is_none() && self.end_date.is_none() && self.jitter.is_none();
+        (!empty).then(|| Box::new(self))
+    }
 }
 
 /// One of the constructor's `weeks` .. `seconds` arguments. An explicit
@@ -138,9 +150,12 @@ impl PyIntervalTrigger {
             bridge,
             interval_micros,
             length_is_int_one: false,
-            start_date,
-            end_date: end.map(|(_, o)| o),
-            jitter: jitter.filter(|j| !j.is_none()).map(Bound::unbind),
+            extras: Extras {
+                start_date,
+                end_date: end.map(|(_, o)| o),
+                jitter: jitter.filter(|j| !j.is_none()).map(Bound::unbind),
+            }
+            .boxed(),
         })
     }
 
@@ -148,8 +163,14 @@ impl PyIntervalTrigger {
         cached!(py, "datetime", "timedelta")?.call1((0, 0, self.interval_micros))
     }
 
+    fn extra(&self, pick: impl Fn(&Extras) -> &Option<Py<PyAny>>) -> Option<&Py<PyAny>> {
+        self.extras
+            .as_deref()
+            .and_then(|extras| pick(extras).as_ref())
+    }
+
     fn start_date_object(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match &self.start_date {
+        match self.extra(|e| &e.start_date) {
             Some(given) => Ok(given.clone_ref(py)),
             None => Ok(self
                 .bridge
@@ -237,7 +258,7 @@ impl PyIntervalTrigger {
             }
         };
         // APScheduler draws jitter whenever it is not None, even when it is 0.
-        if let Some(jitter) = &self.jitter {
+        if let Some(jitter) = self.extra(|e| &e.jitter) {
             let uniform = cached!(py, "random", "uniform")?;
             timestamp += uniform.call1((0, jitter.bind(py)))?.extract::<f64>()?;
         }
@@ -309,17 +330,19 @@ impl PyIntervalTrigger {
 
     #[getter]
     fn end_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        clone_opt(py, &self.end_date)
+        self.extra(|e| &e.end_date).map(|v| v.clone_ref(py))
     }
 
     #[getter]
     fn jitter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        clone_opt(py, &self.jitter)
+        self.extra(|e| &e.jitter).map(|v| v.clone_ref(py))
     }
 
     #[setter]
     fn set_jitter(&mut self, value: Option<Bound<'_, PyAny>>) {
-        self.jitter = given(value);
+        let mut extras = self.extras.take().map(|boxed| *boxed).unwrap_or_default();
+        extras.jitter = given(value);
+        self.extras = extras.boxed();
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
@@ -333,8 +356,8 @@ impl PyIntervalTrigger {
         options.extend(date_and_jitter_options(
             py,
             Some(&this.start_date_object(py)?),
-            this.end_date.as_ref(),
-            this.jitter.as_ref(),
+            this.extra(|e| &e.end_date),
+            this.extra(|e| &e.jitter),
         )?);
         trigger_repr(slf.get_type().as_any(), &options, this.bridge.tz(py))
     }

@@ -22,9 +22,9 @@ fn key_of(job: &Bound<'_, PyAny>) -> PyResult<(String, RunAt)> {
     let id: String = job.getattr(intern!(py, "id"))?.extract()?;
     let next = job.getattr(intern!(py, "next_run_time"))?;
     let run_at = if next.is_none() {
-        RunAt::Paused
+        RunAt::PAUSED
     } else {
-        RunAt::At(store_instant(&next)?)
+        RunAt::at(store_instant(&next)?)
     };
     Ok((id, run_at))
 }

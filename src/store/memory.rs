@@ -8,16 +8,28 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 
 /// When a job runs next: a UTC instant in microseconds, or never (paused).
-/// Paused sorts after every instant.
+/// Paused sorts after every instant. One `i64` (paused is `i64::MAX`, far past
+/// the year 9999 that instants stop at), so an index entry stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RunAt {
-    At(i64),
-    Paused,
+pub struct RunAt(i64);
+
+impl RunAt {
+    pub const PAUSED: RunAt = RunAt(i64::MAX);
+
+    /// At the instant `micros`; clamped below `PAUSED`, which no real instant
+    /// reaches.
+    pub fn at(micros: i64) -> Self {
+        RunAt(micros.min(i64::MAX - 1))
+    }
+
+    pub fn instant(self) -> Option<i64> {
+        (self != Self::PAUSED).then_some(self.0)
+    }
 }
 
 impl From<Option<i64>> for RunAt {
     fn from(value: Option<i64>) -> Self {
-        value.map_or(RunAt::Paused, RunAt::At)
+        value.map_or(RunAt::PAUSED, RunAt::at)
     }
 }
 
@@ -106,10 +118,10 @@ impl<J> JobIndex<J> {
 
     /// The earliest run time of any scheduled (not paused) job.
     pub fn next_run_at(&self) -> Option<i64> {
-        match self.order.keys().next() {
-            Some((RunAt::At(t), _)) => Some(*t),
-            _ => None,
-        }
+        self.order
+            .keys()
+            .next()
+            .and_then(|(run_at, _)| run_at.instant())
     }
 
     /// The first job in run order (the one `next_run_at` belongs to).
@@ -121,7 +133,7 @@ impl<J> JobIndex<J> {
     pub fn due(&self, now: i64) -> impl Iterator<Item = &J> {
         self.order
             .iter()
-            .take_while(move |((run_at, _), _)| *run_at <= RunAt::At(now))
+            .take_while(move |((run_at, _), _)| *run_at <= RunAt::at(now))
             .map(|(_, job)| job)
     }
 
@@ -159,8 +171,8 @@ mod tests {
         for step in 0..20_000u32 {
             let id = format!("job{}", next() % 300);
             let run_at = match next() % 10 {
-                0 => RunAt::Paused,
-                _ => RunAt::At((next() % 50) as i64),
+                0 => RunAt::PAUSED,
+                _ => RunAt::at((next() % 50) as i64),
             };
             match next() % 4 {
                 0 | 1 => {
@@ -197,16 +209,13 @@ mod tests {
                 let expected: Vec<u32> = model
                     .0
                     .iter()
-                    .take_while(|(r, _, _)| *r <= RunAt::At(now))
+                    .take_while(|(r, _, _)| *r <= RunAt::at(now))
                     .map(|e| e.2)
                     .collect();
                 assert_eq!(due, expected);
                 let all: Vec<u32> = index.iter().copied().collect();
                 assert_eq!(all, model.0.iter().map(|e| e.2).collect::<Vec<_>>());
-                let first_at = model.0.first().and_then(|e| match e.0 {
-                    RunAt::At(t) => Some(t),
-                    RunAt::Paused => None,
-                });
+                let first_at = model.0.first().and_then(|e| e.0.instant());
                 assert_eq!(index.next_run_at(), first_at);
             }
         }
@@ -216,7 +225,7 @@ mod tests {
     fn ids_order_by_code_point_as_in_python() {
         let mut index = JobIndex::new();
         for id in ["b", "a", "é", "Z", "aa", "\u{1F600}"] {
-            index.add(id, RunAt::At(5), id.to_owned()).unwrap();
+            index.add(id, RunAt::at(5), id.to_owned()).unwrap();
         }
         let order: Vec<&String> = index.iter().collect();
         // sorted(["b", "a", "é", "Z", "aa", "\U0001F600"]) in Python:

@@ -17,7 +17,8 @@ pub struct IntervalTrigger {
     /// `start_date.timestamp()` and `end_date.timestamp()`, computed once (the
     /// end date is needed only as this).
     start_timestamp: f64,
-    end_timestamp: Option<f64>,
+    /// `f64::INFINITY` without an end date.
+    end_timestamp: f64,
 }
 
 impl IntervalTrigger {
@@ -29,8 +30,8 @@ impl IntervalTrigger {
     ) -> Result<Self> {
         let start_timestamp = micros_to_timestamp(start_date.utc_micros()?);
         let end_timestamp = match &end_date {
-            Some(end) => Some(micros_to_timestamp(end.utc_micros()?)),
-            None => None,
+            Some(end) => micros_to_timestamp(end.utc_micros()?),
+            None => f64::INFINITY,
         };
         Ok(IntervalTrigger {
             interval_length,
@@ -66,7 +67,7 @@ impl IntervalTrigger {
     /// The fire instant (UTC microseconds) for a timestamp, or `None` past the
     /// end date.
     pub fn fire_instant(&self, timestamp: f64) -> Result<Option<i64>> {
-        if matches!(self.end_timestamp, Some(end) if timestamp > end) {
+        if timestamp > self.end_timestamp {
             return Ok(None);
         }
         let micros = timestamp_to_micros(timestamp).ok_or_else(Error::overflow)?;
