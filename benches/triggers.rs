@@ -136,7 +136,9 @@ const NEXT_CASES: [Spec; 5] = [
 
 fn cron_trigger(values: &FieldValues, zone: &Zone) -> CronTrigger {
     CronTrigger {
-        fields: CronTrigger::compile_fields(values).expect("valid fields"),
+        fields: CronTrigger::compile_fields(values)
+            .expect("valid fields")
+            .into(),
         zone: zone.clone(),
         start_date: None,
         end_date: None,

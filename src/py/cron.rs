@@ -14,7 +14,7 @@ use super::pyfuncs::{cached, convert_to_datetime, draw_jitter_seconds, resolve_t
 use crate::time::timestamp::seconds_to_micros;
 use crate::time::ZonedDateTime;
 use crate::triggers::cron::expressions::{Expr, RangeNames};
-use crate::triggers::cron::fields::{Field, FieldKind};
+use crate::triggers::cron::fields::{share, Field, FieldKind, Fields};
 use crate::triggers::cron::parser::parse_field;
 use crate::triggers::cron::CronTrigger;
 
@@ -108,7 +108,7 @@ impl PyCronTrigger {
         tz: &Bound<'_, PyAny>,
         start: Option<Bound<'_, PyAny>>,
         end: Option<Bound<'_, PyAny>>,
-        fields: Vec<Field>,
+        fields: Fields,
         jitter: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let bridge = Bridge::new(tz)?;
@@ -169,7 +169,7 @@ impl PyCronTrigger {
                 *slot = Some(text.to_str()?);
             }
         }
-        let fields = CronTrigger::compile_fields(&values)?;
+        let fields = CronTrigger::shared_fields(&values)?;
         Self::build(&tz, start, end, fields, jitter)
     }
 
@@ -288,7 +288,7 @@ impl PyCronTrigger {
             .collect::<PyResult<Vec<_>>>()?;
         let start = start_date.filter(|v| !v.is_none());
         let end = end_date.filter(|v| !v.is_none());
-        *self = Self::build(timezone, start, end, fields, jitter.as_ref())?;
+        *self = Self::build(timezone, start, end, share(fields), jitter.as_ref())?;
         Ok(())
     }
 
@@ -297,7 +297,7 @@ impl PyCronTrigger {
     #[pyo3(name = "_field_specs")]
     fn field_specs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let specs = PyList::empty(py);
-        for field in &self.core.fields {
+        for field in self.core.fields.iter() {
             specs.append((
                 field.kind.name(),
                 field.is_default,

@@ -12,14 +12,14 @@ pub const MONTHS: [&str; 12] = [
 pub const POSITIONS: [&str; 6] = ["1st", "2nd", "3rd", "4th", "5th", "last"];
 
 /// How a range was written: it decides only how it prints back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RangeNames {
     Numbers,
     Months,
     Weekdays,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Expr {
     /// `*` or `*/step`
     All { step: Option<i64> },

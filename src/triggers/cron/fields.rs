@@ -2,14 +2,17 @@
 //! whether it can be set directly (week and weekday cannot: they are reached by
 //! moving the day).
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use std::collections::HashSet;
+use std::sync::Arc;
 
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use parking_lot::Mutex;
 use smallvec::SmallVec;
 
 use super::expressions::Expr;
 use crate::time::civil::days_in_month;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FieldKind {
     Year,
     Month,
@@ -111,11 +114,35 @@ impl FieldKind {
 /// Expressions of one field: nearly always one or two, kept inline.
 pub type Exprs = SmallVec<[Expr; 2]>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Field {
     pub kind: FieldKind,
     pub exprs: Exprs,
     pub is_default: bool,
+}
+
+/// A trigger's eight fields, shared by every trigger with the same ones: a
+/// thousand jobs at `minute=i % 60` hold sixty sets of fields, not a thousand.
+pub type Fields = Arc<[Field]>;
+
+/// Distinct sets of fields kept for sharing; past this many, new ones are not
+/// kept (a program making ever new schedules must not grow this for good).
+pub const MAX_SHARED: usize = 4096;
+
+static SHARED: Mutex<Option<HashSet<Fields>>> = Mutex::new(None);
+
+/// `fields` as a shared set: the one already made for equal fields, if any.
+pub fn share(fields: Vec<Field>) -> Fields {
+    let mut shared = SHARED.lock();
+    let set = shared.get_or_insert_with(HashSet::new);
+    if let Some(known) = set.get(fields.as_slice()) {
+        return Arc::clone(known);
+    }
+    let fields: Fields = fields.into();
+    if set.len() < MAX_SHARED {
+        set.insert(Arc::clone(&fields));
+    }
+    fields
 }
 
 impl Field {

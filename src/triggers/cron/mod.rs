@@ -6,15 +6,23 @@ pub mod expressions;
 pub mod fields;
 pub mod parser;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
 use crate::error::{Error, Result};
 use crate::time::civil::{make_naive, micro_of, naive_to_micros, MICROS_PER_SECOND};
 use crate::time::{Zone, ZonedDateTime};
 use expressions::Expr;
-use fields::{Field, FieldKind};
+use fields::{Field, FieldKind, Fields};
+
+/// Fields by the texts they were parsed from (see [`CronTrigger::shared_fields`]).
+static BY_TEXT: Mutex<Option<HashMap<String, Fields>>> = Mutex::new(None);
 
 #[derive(Clone)]
 pub struct CronTrigger {
-    pub fields: Vec<Field>,
+    pub fields: Fields,
     pub zone: Zone,
     pub start_date: Option<ZonedDateTime>,
     pub end_date: Option<ZonedDateTime>,
@@ -34,6 +42,28 @@ impl CronTrigger {
                 Some(text) => parser::parse_field(*kind, text, false)?,
                 None => default_field(*kind, matches!(last_given, Some(last) if i > last)),
             });
+        }
+        Ok(fields)
+    }
+
+    /// [`Self::compile_fields`], shared: triggers given the same texts get the
+    /// same fields (parsed once), and so do triggers whose fields come out equal.
+    pub fn shared_fields(values: &FieldValues) -> Result<Fields> {
+        // The texts as one key: a unit separator between fields, a record
+        // separator for a field not given (neither occurs in a valid field).
+        let mut key = String::new();
+        for value in values {
+            key.push_str(value.unwrap_or("\u{1e}"));
+            key.push('\u{1f}');
+        }
+        if let Some(known) = BY_TEXT.lock().as_ref().and_then(|map| map.get(&key)) {
+            return Ok(Arc::clone(known));
+        }
+        let fields = fields::share(Self::compile_fields(values)?);
+        let mut by_text = BY_TEXT.lock();
+        let map = by_text.get_or_insert_with(HashMap::new);
+        if map.len() < fields::MAX_SHARED {
+            map.insert(key, Arc::clone(&fields));
         }
         Ok(fields)
     }
@@ -250,6 +280,36 @@ mod tests {
                     "field {i} below={below}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn triggers_share_equal_fields() {
+        let texts = |minute: &'static str| -> FieldValues {
+            [
+                None,
+                None,
+                None,
+                None,
+                Some("mon-fri"),
+                Some("8-17"),
+                Some(minute),
+                None,
+            ]
+        };
+        let a = CronTrigger::shared_fields(&texts("*/5")).unwrap();
+        let b = CronTrigger::shared_fields(&texts("*/5")).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "the same texts: one set of fields");
+        // other texts, fields that come out equal: shared too
+        let c = CronTrigger::shared_fields(&texts("07")).unwrap();
+        let d = CronTrigger::shared_fields(&texts("7")).unwrap();
+        assert_eq!(c, d);
+        assert!(Arc::ptr_eq(&c, &d));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(*a, *CronTrigger::compile_fields(&texts("*/5")).unwrap());
+        // a text that does not parse is refused every time, and never kept
+        for _ in 0..2 {
+            assert!(CronTrigger::shared_fields(&texts("07x")).is_err());
         }
     }
 }
