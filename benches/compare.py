@@ -515,7 +515,13 @@ WORKLOADS.extend(
         Workload(
             "memory per idle interval job (50,000 jobs)",
             3.0,
-            measure=sw.memory_per_job,
+            measure=sw.memory_per_job("interval"),
+            quantity="bytes",
+        ),
+        Workload(
+            "memory per idle cron job (50,000 jobs)",
+            None,
+            measure=sw.memory_per_job("cron"),
             quantity="bytes",
         ),
         Workload(
