@@ -55,6 +55,24 @@ struct Task {
     instances: Option<Py<PyDict>>,
 }
 
+impl Task {
+    fn new(
+        func: Bound<'_, PyAny>,
+        args: Bound<'_, PyTuple>,
+        executor: Bound<'_, PyAny>,
+        job_id: Bound<'_, PyAny>,
+        instances: Option<Bound<'_, PyDict>>,
+    ) -> Self {
+        Task {
+            func: func.unbind(),
+            args: args.unbind(),
+            executor: executor.unbind(),
+            job_id: job_id.unbind(),
+            instances: instances.map(Bound::unbind),
+        }
+    }
+}
+
 /// Called in each worker before its first task.
 struct Initializer {
     func: Py<PyAny>,
@@ -123,13 +141,7 @@ impl PyThreadPool {
         job_id: Bound<'_, PyAny>,
     ) -> PyResult<()> {
         refuse_after_exit()?;
-        let task = Task {
-            func: func.unbind(),
-            args: args.unbind(),
-            executor: executor.unbind(),
-            job_id: job_id.unbind(),
-            instances: None,
-        };
+        let task = Task::new(func, args, executor, job_id, None);
         Ok(self.pool.submit(task)?)
     }
 
@@ -159,13 +171,13 @@ impl PyThreadPool {
         if running >= max_instances {
             return Ok(false);
         }
-        let task = Task {
-            func: func.unbind(),
-            args: args.unbind(),
-            executor: executor.unbind(),
-            job_id: job_id.clone().into_any().unbind(),
-            instances: Some(instances.clone().unbind()),
-        };
+        let task = Task::new(
+            func,
+            args,
+            executor,
+            job_id.clone().into_any(),
+            Some(instances.clone()),
+        );
         self.pool.submit(task)?;
         instances.set_item(&job_id, running + 1)?;
         Ok(true)
