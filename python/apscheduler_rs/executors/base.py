@@ -149,24 +149,29 @@ def _logger(name: str) -> logging.Logger:
     return logger
 
 
-def _missed(
+def _starts(
     job: Any,
     jobstore_alias: str | None,
     run_time: datetime,
     logger: logging.Logger,
     wanted: Callable[[int], bool],
-) -> JobExecutionEvent | bool:
-    """Whether a run is later than the job's grace time allows: its event, or
-    ``True`` when nobody wants that; ``False`` if the run is not missed."""
-    if job.misfire_grace_time is None:
-        return False
-    lateness = datetime.now(timezone.utc) - run_time
-    if lateness <= timedelta(seconds=job.misfire_grace_time):
-        return False
-    logger.warning('Run time of job "%s" was missed by %s', job, lateness)
-    if not wanted(EVENT_JOB_MISSED):
-        return True
-    return JobExecutionEvent(EVENT_JOB_MISSED, job.id, jobstore_alias, run_time)
+    events: list[JobExecutionEvent],
+) -> bool:
+    """Whether the run at ``run_time`` goes ahead (it is logged as running); a
+    run later than the job's grace time allows is logged as missed instead, and
+    its event added to ``events`` if ``wanted``."""
+    grace = job.misfire_grace_time
+    if grace is not None:
+        lateness = datetime.now(timezone.utc) - run_time
+        if lateness > timedelta(seconds=grace):
+            logger.warning('Run time of job "%s" was missed by %s', job, lateness)
+            if wanted(EVENT_JOB_MISSED):
+                events.append(
+                    JobExecutionEvent(EVENT_JOB_MISSED, job.id, jobstore_alias, run_time)
+                )
+            return False
+    logger.info('Running job "%s" (scheduled at %s)', job, run_time)
+    return True
 
 
 def _failed(
@@ -175,24 +180,25 @@ def _failed(
     run_time: datetime,
     logger: logging.Logger,
     wanted: Callable[[int], bool],
-) -> JobExecutionEvent | None:
-    """The event for a run that raised (called from the ``except`` block), or
-    ``None`` when nobody wants it."""
+    events: list[JobExecutionEvent],
+) -> None:
+    """Log a run that raised (called from the ``except`` block), and add its
+    event to ``events`` if ``wanted``."""
     exc, tb = sys.exc_info()[1:]
-    event = None
     if wanted(EVENT_JOB_ERROR):
-        event = JobExecutionEvent(
-            EVENT_JOB_ERROR,
-            job.id,
-            jobstore_alias,
-            run_time,
-            exception=exc,
-            traceback="".join(format_tb(tb)),
+        events.append(
+            JobExecutionEvent(
+                EVENT_JOB_ERROR,
+                job.id,
+                jobstore_alias,
+                run_time,
+                exception=exc,
+                traceback="".join(format_tb(tb)),
+            )
         )
     logger.exception('Job "%s" raised an exception', job)
     # the frames would keep the job's locals alive through the exception
     traceback.clear_frames(tb)
-    return event
 
 
 def _succeeded(
@@ -202,13 +208,15 @@ def _succeeded(
     retval: Any,
     logger: logging.Logger,
     wanted: Callable[[int], bool],
-) -> JobExecutionEvent | None:
-    """The event for a run that returned ``retval``, or ``None`` when nobody
-    wants it."""
+    events: list[JobExecutionEvent],
+) -> None:
+    """Log a run that returned ``retval``, and add its event to ``events`` if
+    ``wanted``."""
     logger.info('Job "%s" executed successfully', job)
-    if not wanted(EVENT_JOB_EXECUTED):
-        return None
-    return JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval)
+    if wanted(EVENT_JOB_EXECUTED):
+        events.append(
+            JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval)
+        )
 
 
 def _every_event(code: int) -> bool:
@@ -232,23 +240,17 @@ def run_job_for(
 ) -> list[JobExecutionEvent]:
     """:func:`run_job` making only the events ``wanted(code)`` accepts (a
     scheduler's ``_wants_event``): those nobody listens to cost nothing."""
-    events = []
+    events: list[JobExecutionEvent] = []
     logger = _logger(logger_name)
     for run_time in run_times:
-        missed = _missed(job, jobstore_alias, run_time, logger, wanted)
-        if missed is not False:
-            if missed is not True:
-                events.append(missed)
+        if not _starts(job, jobstore_alias, run_time, logger, wanted, events):
             continue
-        logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
             retval = job.func(*job.args, **job.kwargs)
         except BaseException:
-            event = _failed(job, jobstore_alias, run_time, logger, wanted)
+            _failed(job, jobstore_alias, run_time, logger, wanted, events)
         else:
-            event = _succeeded(job, jobstore_alias, run_time, retval, logger, wanted)
-        if event is not None:
-            events.append(event)
+            _succeeded(job, jobstore_alias, run_time, retval, logger, wanted, events)
     return events
 
 
@@ -268,21 +270,15 @@ async def run_coroutine_job_for(
 ) -> list[JobExecutionEvent]:
     """:func:`run_coroutine_job` making only the events ``wanted(code)``
     accepts, as :func:`run_job_for` does."""
-    events = []
+    events: list[JobExecutionEvent] = []
     logger = _logger(logger_name)
     for run_time in run_times:
-        missed = _missed(job, jobstore_alias, run_time, logger, wanted)
-        if missed is not False:
-            if missed is not True:
-                events.append(missed)
+        if not _starts(job, jobstore_alias, run_time, logger, wanted, events):
             continue
-        logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
             retval = await job.func(*job.args, **job.kwargs)
         except BaseException:
-            event = _failed(job, jobstore_alias, run_time, logger, wanted)
+            _failed(job, jobstore_alias, run_time, logger, wanted, events)
         else:
-            event = _succeeded(job, jobstore_alias, run_time, retval, logger, wanted)
-        if event is not None:
-            events.append(event)
+            _succeeded(job, jobstore_alias, run_time, retval, logger, wanted, events)
     return events
