@@ -378,6 +378,12 @@ impl Bridge {
         {
             return Ok(false);
         }
+        self.round_trips(value)
+    }
+
+    /// Whether `value`, in this trigger's zone, is the wall time and fold that
+    /// its own instant maps back to.
+    pub fn round_trips(&self, value: &ZonedDateTime) -> PyResult<bool> {
         Ok(self.zone.fromutc(value.utc_micros()?)? == (value.wall, value.fold))
     }
 

@@ -128,8 +128,7 @@ impl PyIntervalTrigger {
                 // `datetime.now(tz) + interval`: wall-clock addition, fold 0
                 let now = ZonedDateTime::from_utc(now_micros()?, &bridge.zone)?;
                 let value = now.add_wall(interval_micros)?;
-                let keep = bridge.zone.fromutc(value.utc_micros()?)? != (value.wall, value.fold);
-                let given = if keep {
+                let given = if !bridge.round_trips(&value)? {
                     Some(new_datetime(py, value.wall, value.fold, tz)?.unbind())
                 } else {
                     None
