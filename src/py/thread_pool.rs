@@ -167,7 +167,7 @@ impl PyThreadPool {
         instances: Bound<'_, PyDict>,
     ) -> PyResult<bool> {
         refuse_after_exit()?;
-        let running = running_instances(&instances, &job_id)?;
+        let running = running_instances(&instances, job_id.as_any())?;
         if running >= max_instances {
             return Ok(false);
         }
@@ -269,7 +269,7 @@ fn work(worker: &mut Worker<'_, Task>, initializer: Option<&Initializer>) {
 /// Runs of `job_id` in progress according to `instances` (0 when absent).
 /// With an exact `str` id (the caller's check) and the ints written here, the
 /// dict operations run no Python code, so they cannot let another thread in.
-fn running_instances(instances: &Bound<'_, PyDict>, job_id: &Bound<'_, PyString>) -> PyResult<i64> {
+fn running_instances(instances: &Bound<'_, PyDict>, job_id: &Bound<'_, PyAny>) -> PyResult<i64> {
     match instances.get_item(job_id)? {
         None => Ok(0),
         Some(count) => count.extract(),
@@ -279,10 +279,7 @@ fn running_instances(instances: &Bound<'_, PyDict>, job_id: &Bound<'_, PyString>
 /// Count the end of a run of `job_id` in `instances`, as
 /// `BaseExecutor._finished` does.
 fn finished(instances: &Bound<'_, PyDict>, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
-    let running = match instances.get_item(job_id)? {
-        None => 0,
-        Some(count) => count.extract::<i64>()?,
-    } - 1;
+    let running = running_instances(instances, job_id)? - 1;
     if running > 0 {
         instances.set_item(job_id, running)
     } else {
