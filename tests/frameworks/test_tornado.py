@@ -10,27 +10,26 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
-import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from _require import require  # noqa: E402
 
+from ._asyncio_loop_cases import (
+    check_date_interval_and_cron_jobs_fire_on_time,
+    check_failing_job_is_logged_reported_and_the_scheduler_goes_on,
+    check_job_added_from_another_thread_runs_promptly,
+    run,
+)
 from ._common_aio_tornado_qt import (
-    EVENT_JOB_ERROR,
     LIBS,
-    UTC,
-    Events,
     Runs,
     Script,
     assert_same_traces,
-    captured_logs,
     import_error_when_missing,
-    lateness,
     new_threads,
     run_script,
     wait_async,
@@ -55,23 +54,6 @@ def threads_before() -> Iterator[set[threading.Thread]]:
     before = set(threading.enumerate())
     yield before
     assert new_threads(before) == []
-
-
-def run(coro_fn: Any) -> Any:
-    """``asyncio.run`` (so that ``IOLoop.current()`` is the running loop) with a
-    safety net: schedulers ``coro_fn`` puts in its list are shut down at the end."""
-    schedulers: list[Any] = []
-
-    async def main() -> Any:
-        try:
-            return await coro_fn(schedulers)
-        finally:
-            for scheduler in schedulers:
-                if scheduler.running:
-                    scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)
-
-    return asyncio.run(main())
 
 
 # ---------------------------------------------------------------------------------------
@@ -117,92 +99,15 @@ def test_same_events_logs_and_threads_as_3_11_3() -> None:
 
 
 def test_date_interval_and_cron_jobs_fire_on_time(lib: str) -> None:
-    events, runs = Events(), Runs()
-
-    async def main(schedulers: list[Any]) -> None:
-        scheduler = scheduler_class(lib)(timezone="UTC")
-        schedulers.append(scheduler)
-        scheduler.add_listener(events)
-        now = datetime.now(UTC)
-        scheduler.add_job(
-            runs.record, "date", run_date=now + timedelta(seconds=0.3), args=["date"], id="date"
-        )
-        scheduler.add_job(runs.record, "interval", seconds=0.2, args=["interval"], id="interval")
-        scheduler.add_job(runs.record, "cron", second="*/1", args=["cron"], id="cron")
-        scheduler.start()
-        assert await wait_async(
-            lambda: runs.count("interval") >= 3 and runs.count("cron") >= 1 and runs.count("date"),
-            5,
-        )
-        scheduler.shutdown()
-
-    run(main)
-    for job_id in ("date", "interval", "cron"):
-        assert all(-0.005 <= late < 0.5 for late in lateness(events, runs, job_id)), job_id
-    times = [mono for mono, _, _, _ in runs.of("interval")]
-    # each run is at most 0.5 s late (above), so consecutive runs are 0 to 0.7 s apart
-    assert all(0 < b - a < 0.7 for a, b in zip(times, times[1:], strict=False))
-    assert runs.of("cron")[0][1].microsecond < 500_000
+    check_date_interval_and_cron_jobs_fire_on_time(scheduler_class(lib))
 
 
 def test_job_added_from_another_thread_runs_promptly(lib: str) -> None:
-    runs = Runs()
-    added_at: list[float] = []
-
-    async def main(schedulers: list[Any]) -> None:
-        scheduler = scheduler_class(lib)(timezone="UTC")
-        schedulers.append(scheduler)
-        scheduler.add_job(runs.record, "interval", hours=1, args=["hourly"])
-        scheduler.start()
-        await asyncio.sleep(0.05)  # the next wakeup is now an hour away
-
-        def add() -> None:
-            added_at.append(time.monotonic())
-            scheduler.add_job(runs.record, args=["now"])
-
-        thread = threading.Thread(target=add)
-        thread.start()
-        assert await wait_async(lambda: runs.count("now") == 1, 3)
-        thread.join()
-        scheduler.shutdown()
-
-    run(main)
-    assert runs.of("now")[0][0] - added_at[0] < 1.0
-    assert runs.count("hourly") == 0
+    check_job_added_from_another_thread_runs_promptly(scheduler_class(lib))
 
 
 def test_failing_job_is_logged_reported_and_the_scheduler_goes_on(lib: str) -> None:
-    events, runs = Events(), Runs()
-
-    def fail() -> None:
-        raise ValueError("boom")
-
-    async def afail() -> None:
-        raise KeyError("async boom")
-
-    async def main(schedulers: list[Any]) -> None:
-        scheduler = scheduler_class(lib)(timezone="UTC")
-        schedulers.append(scheduler)
-        scheduler.add_listener(events)
-        scheduler.add_job(fail, id="fail")
-        scheduler.add_job(afail, id="afail")
-        scheduler.start()
-        assert await wait_async(lambda: len(events.of(EVENT_JOB_ERROR)) == 2, 3)
-        assert scheduler.running
-        scheduler.add_job(runs.record, args=["after"])
-        assert await wait_async(lambda: runs.count("after") == 1, 3)
-        scheduler.shutdown()
-
-    with captured_logs() as logs:
-        run(main)
-    (sync_error,) = events.of(EVENT_JOB_ERROR, "fail")
-    assert isinstance(sync_error.exception, ValueError)
-    assert 'raise ValueError("boom")' in sync_error.traceback
-    (async_error,) = events.of(EVENT_JOB_ERROR, "afail")
-    assert isinstance(async_error.exception, KeyError)
-    errors = [r for r in logs.records if r.levelno == logging.ERROR]
-    assert len(errors) == 2
-    assert all(r.exc_info and r.getMessage().endswith("raised an exception") for r in errors)
+    check_failing_job_is_logged_reported_and_the_scheduler_goes_on(scheduler_class(lib))
 
 
 # ---------------------------------------------------------------------------------------
