@@ -155,6 +155,32 @@ class MemoryJobStoreCore:
     def remove_job(self, job_id: str) -> None: ...
     def remove_all_jobs(self) -> None: ...
 
+class DueJobStep:
+    """``BaseScheduler._run_due_jobs`` for a memory store, built once per sweep
+    (see ``BaseScheduler._sweep_in_rust`` for what each argument is)."""
+
+    def __init__(
+        self,
+        scheduler: Any,
+        job_class: type,
+        executors: dict[str, Any],
+        direct: dict[str, tuple[Any, ...]],
+        run_due_job: Callable[[Any, str, datetime, list[Any]], str | None],
+        submission_failed: Callable[[BaseException, Any, str, list[datetime], list[Any]], None],
+        submitted: Callable[[str, str, list[datetime]], Any] | None,
+        report_removed: Callable[[str, str], None] | None,
+    ) -> None: ...
+    def run(
+        self,
+        store: MemoryJobStoreCore,
+        due_jobs: list[Any],
+        alias: str,
+        now: datetime,
+        events: list[Any],
+    ) -> None:
+        """Submit ``due_jobs`` in order and store what became of each: its next
+        run time, or its removal."""
+
 class ThreadPoolCore:
     """Rust worker threads under ``executors.pool.ThreadPoolExecutor``. Threads
     start on demand up to ``max_workers``, wait for work without the GIL and live

@@ -229,6 +229,13 @@ pub fn to_zoned(
     Ok(ZonedDateTime::new(wall, fold, zone_for(&tzinfo)?))
 }
 
+/// Whether `dt` is a `datetime.datetime` (not a subclass) with a tzinfo: what
+/// triggers return, and what the scheduler stores as is.
+pub fn is_plain_aware(dt: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = dt.py();
+    Ok(dt.get_type().is(datetime_type(py)?) && !dt.getattr(intern!(py, "tzinfo"))?.is_none())
+}
+
 /// A job's run time as the instant APScheduler's stores sort by
 /// (`datetime_to_utc_timestamp`): aware datetimes by their instant, naive ones
 /// read as UTC.

@@ -8,7 +8,12 @@ use pyo3::prelude::*;
 use super::datetime::store_instant;
 use crate::store::memory::{JobIndex, RunAt};
 
-#[pyclass(subclass, module = "apscheduler_rs._core", name = "MemoryJobStoreCore")]
+#[pyclass(
+    subclass,
+    frozen,
+    module = "apscheduler_rs._core",
+    name = "MemoryJobStoreCore"
+)]
 pub struct PyMemoryJobStore {
     // The lock is never held while Python runs: ids and run times are read
     // before taking it, and replaced job objects are dropped after releasing
@@ -79,14 +84,14 @@ impl PyMemoryJobStore {
         Ok(added?)
     }
 
-    fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let (id, run_at) = key_of(job)?;
         let old = self.index.lock().update(&id, run_at, job.clone().unbind());
         drop(old?);
         Ok(())
     }
 
-    fn remove_job(&self, job_id: &str) -> PyResult<()> {
+    pub(crate) fn remove_job(&self, job_id: &str) -> PyResult<()> {
         let removed = self.index.lock().remove(job_id);
         drop(removed?);
         Ok(())

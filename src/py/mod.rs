@@ -11,6 +11,7 @@ mod errors;
 mod interval;
 mod memory_store;
 mod pyfuncs;
+mod sweep;
 mod thread_pool;
 mod wake;
 
@@ -24,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<date::PyDateTrigger>()?;
     m.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
     m.add_class::<memory_store::PyMemoryJobStore>()?;
+    m.add_class::<sweep::PyDueJobStep>()?;
     m.add_class::<wake::PyWakeSignal>()?;
     m.add_class::<thread_pool::PyThreadPool>()?;
     m.add_function(wrap_pyfunction!(thread_pool::shutdown_thread_pools, m)?)?;

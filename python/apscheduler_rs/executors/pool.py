@@ -110,6 +110,28 @@ class ThreadPoolExecutor(BasePoolExecutor):
         ):
             raise MaxInstancesReachedError(job)
 
+    def _direct_submission(self) -> tuple[Any, ...] | None:
+        """What the scheduler's Rust due-job step needs to do :meth:`submit_job`'s
+        work itself (``None`` when ``submit_job`` must be called): the pool, the
+        instance counts, ``run_job_for``'s last two arguments, ``run_job_for``
+        and the error to raise when a job has too many runs in progress."""
+        cls = type(self)
+        if (
+            cls.submit_job is not ThreadPoolExecutor.submit_job
+            or "submit_job" in self.__dict__
+            or not _keeps_run_reporting(cls)
+            or self._lock is None
+        ):
+            return None
+        return (
+            self._pool,
+            self._instances,
+            self._logger.name,
+            self._wanted_events(),
+            run_job_for,
+            MaxInstancesReachedError,
+        )
+
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         # The Rust worker calls run_job and reports to _run_job_success/_error.
         self._pool.submit(

@@ -5,18 +5,20 @@ caller's thread, an event loop's timer) by implementing :meth:`wakeup` and
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterable, MutableMapping
 from contextlib import ExitStack
 from datetime import datetime, timedelta, tzinfo
-from logging import Logger, getLogger
+from logging import INFO, Logger, getLogger
 from threading import TIMEOUT_MAX, RLock
 from typing import IO, Any, Literal
 
 from tzlocal import get_localzone
 
+from apscheduler_rs._core import DueJobStep, MemoryJobStoreCore
 from apscheduler_rs.events import (
     EVENT_ALL,
     EVENT_ALL_JOBS_REMOVED,
@@ -384,8 +386,9 @@ class BaseScheduler(metaclass=ABCMeta):
         if self._listened_mask & code:
             return True
         # a _dispatch_event of a subclass, or a mock set on the instance, sees
-        # every event, as it would with APScheduler
-        return getattr(self._dispatch_event, "__func__", None) is not _BASE_DISPATCH
+        # every event, as it would with APScheduler (both read without making
+        # a bound method: this runs for every event of every job)
+        return type(self)._dispatch_event is not _BASE_DISPATCH or "_dispatch_event" in vars(self)
 
     def _emit_scheduler_event(self, code: int, alias: str | None = None) -> None:
         if self._wants_event(code):
@@ -897,6 +900,9 @@ class BaseScheduler(metaclass=ABCMeta):
                 type(self).remove_job is BaseScheduler.remove_job
                 and "remove_job" not in self.__dict__
             )
+            if direct_removal and self._sweeps_in_rust(store):
+                self._sweep_in_rust(store, due_jobs, alias, now, events)
+                return
             for job in due_jobs:
                 outcome = self._run_due_job(job, alias, now, events)
                 if outcome == "update":
@@ -937,6 +943,58 @@ class BaseScheduler(metaclass=ABCMeta):
             raise JobLookupError(
                 next((job.id for job in due_jobs if job.id in missing), min(missing))
             )
+
+    def _sweeps_in_rust(self, store: BaseJobStore) -> bool:
+        """Whether a memory store's sweep can run in Rust: nothing it would
+        bypass (the per-job step, executor lookup, the store's writes, Job's
+        run-time methods) is overridden, and the scheduler is not stopped."""
+        if self.state == STATE_STOPPED or not isinstance(store, MemoryJobStoreCore):
+            return False
+        store_class = type(store)
+        scheduler_class = type(self)
+        return (
+            store_class.update_job is MemoryJobStoreCore.update_job
+            and store_class.remove_job is MemoryJobStoreCore.remove_job
+            and not {"update_job", "remove_job"} & store.__dict__.keys()
+            and scheduler_class._run_due_job is BaseScheduler._run_due_job
+            and scheduler_class._lookup_executor is BaseScheduler._lookup_executor
+            and not {"_run_due_job", "_lookup_executor"} & self.__dict__.keys()
+            and Job._get_run_times is _JOB_RUN_TIMES
+            and Job._set_next_run_time is _JOB_SET_NEXT_RUN_TIME
+        )
+
+    def _sweep_in_rust(
+        self,
+        store: Any,
+        due_jobs: list[Job],
+        alias: str,
+        now: datetime,
+        events: list[JobSubmissionEvent],
+    ) -> None:
+        # Whether anyone takes submission and removal events, and whether
+        # removals are logged, is decided once per sweep.
+        submitted = (
+            functools.partial(JobSubmissionEvent, EVENT_JOB_SUBMITTED)
+            if self._wants_event(EVENT_JOB_SUBMITTED)
+            else None
+        )
+        reports_removals = self._wants_event(EVENT_JOB_REMOVED) or self._logger.isEnabledFor(INFO)
+        direct = {}
+        for executor_alias, executor in self._executors.items():
+            submission = getattr(executor, "_direct_submission", None)
+            if submission is not None and (submission := submission()) is not None:
+                direct[executor_alias] = submission
+        step = DueJobStep(
+            self,
+            Job,
+            self._executors,
+            direct,
+            self._run_due_job,
+            self._submission_failed,
+            submitted,
+            self._report_removed if reports_removals else None,
+        )
+        step.run(store, due_jobs, alias, now, events)
 
     @staticmethod
     def _batch_writer(store: BaseJobStore) -> Callable[[list[Job], list[str]], list[str]] | None:
@@ -982,18 +1040,8 @@ class BaseScheduler(metaclass=ABCMeta):
 
         try:
             executor.submit_job(job, run_times)
-        except MaxInstancesReachedError:
-            self._logger.warning(
-                'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
-                job,
-                job.max_instances,
-            )
-            if self._wants_event(EVENT_JOB_MAX_INSTANCES):
-                events.append(
-                    JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, run_times)
-                )
-        except BaseException:
-            self._logger.exception('Error submitting job "%s" to executor "%s"', job, job.executor)
+        except BaseException as exc:
+            self._submission_failed(exc, job, alias, run_times, events)
         else:
             if self._wants_event(EVENT_JOB_SUBMITTED):
                 events.append(JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, run_times))
@@ -1003,6 +1051,30 @@ class BaseScheduler(metaclass=ABCMeta):
             job._set_next_run_time(next_run_time)
             return "update"
         return "remove"
+
+    def _submission_failed(
+        self,
+        exc: BaseException,
+        job: Job,
+        alias: str,
+        run_times: list[datetime],
+        events: list[JobSubmissionEvent],
+    ) -> None:
+        """Log (and report, if wanted) that ``executor.submit_job`` raised ``exc``."""
+        if isinstance(exc, MaxInstancesReachedError):
+            self._logger.warning(
+                'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+                job,
+                job.max_instances,
+            )
+            if self._wants_event(EVENT_JOB_MAX_INSTANCES):
+                events.append(
+                    JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, run_times)
+                )
+        else:
+            self._logger.error(
+                'Error submitting job "%s" to executor "%s"', job, job.executor, exc_info=exc
+            )
 
     def _remove_finished_job(self, store: BaseJobStore, job_id: str, alias: str) -> None:
         """``remove_job(job_id, alias)`` while running, with the store at hand."""
@@ -1031,3 +1103,5 @@ class BaseScheduler(metaclass=ABCMeta):
 
 
 _BASE_DISPATCH = BaseScheduler._dispatch_event
+_JOB_RUN_TIMES = Job._get_run_times
+_JOB_SET_NEXT_RUN_TIME = Job._set_next_run_time

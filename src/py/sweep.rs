@@ -1,0 +1,272 @@
+//! `DueJobStep`: `BaseScheduler._run_due_jobs` for a memory store, in Rust.
+//!
+//! The Python loop stays the reference for what happens to each due job and
+//! in which order; the scheduler builds a step (once per sweep) only when
+//! nothing the step would bypass is overridden. Python is still called for
+//! what is rare or has a taker: a job that is not a plain `Job` or whose
+//! executor is missing (the Python step, with its log line), a failed
+//! submission, events with listeners, and removals that are listened to or
+//! logged.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use super::datetime::{is_plain_aware, store_instant, utc};
+use super::memory_store::PyMemoryJobStore;
+use super::thread_pool::PyThreadPool;
+
+#[pyclass(module = "apscheduler_rs._core", name = "DueJobStep", frozen)]
+pub struct PyDueJobStep {
+    /// The scheduler, for its state and `remove_job`.
+    scheduler: Py<PyAny>,
+    /// Jobs of exactly this class take the Rust path.
+    job_class: Py<PyAny>,
+    /// alias -> executor (the scheduler's `_executors`).
+    executors: Py<PyDict>,
+    /// alias -> `(pool, instances, logger_name, wanted, run_job_for,
+    /// MaxInstancesReachedError)` for thread pools whose `submit_job` may be
+    /// done here (see `ThreadPoolExecutor._direct_submission`).
+    direct: Py<PyDict>,
+    /// `scheduler._run_due_job(job, alias, now, events)`.
+    run_due_job: Py<PyAny>,
+    /// `scheduler._submission_failed(exc, job, alias, run_times, events)`.
+    submission_failed: Py<PyAny>,
+    /// `(job_id, alias, run_times) -> event`, or `None` when nobody listens.
+    submitted: Py<PyAny>,
+    /// `(job_id, alias)`, or `None` when removals are neither listened to
+    /// nor logged.
+    report_removed: Py<PyAny>,
+}
+
+#[pymethods]
+impl PyDueJobStep {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (scheduler, job_class, executors, direct, run_due_job, submission_failed, submitted, report_removed))]
+    fn new(
+        scheduler: Py<PyAny>,
+        job_class: Py<PyAny>,
+        executors: Py<PyDict>,
+        direct: Py<PyDict>,
+        run_due_job: Py<PyAny>,
+        submission_failed: Py<PyAny>,
+        submitted: Py<PyAny>,
+        report_removed: Py<PyAny>,
+    ) -> Self {
+        PyDueJobStep {
+            scheduler,
+            job_class,
+            executors,
+            direct,
+            run_due_job,
+            submission_failed,
+            submitted,
+            report_removed,
+        }
+    }
+
+    /// Run `store`'s `due_jobs` (due at `now`), in order: per job its run
+    /// times up to `now`, submission to its executor, then its new next run
+    /// time stored or its removal reported. Submission events go to `events`.
+    fn run(
+        &self,
+        store: &Bound<'_, PyMemoryJobStore>,
+        due_jobs: Vec<Bound<'_, PyAny>>,
+        alias: &Bound<'_, PyString>,
+        now: &Bound<'_, PyAny>,
+        events: &Bound<'_, PyList>,
+    ) -> PyResult<()> {
+        let py = store.py();
+        let now_utc = utc_instant(now)?;
+        for job in &due_jobs {
+            match self.executor_of(job)? {
+                Some((executor_alias, executor)) => self.run_job(
+                    store,
+                    job,
+                    &executor_alias,
+                    &executor,
+                    alias,
+                    now,
+                    now_utc,
+                    events,
+                )?,
+                None => {
+                    // the Python step, with its lookup error and log line
+                    let outcome = self
+                        .run_due_job
+                        .call1(py, (job, alias, now, events))?
+                        .into_bound(py);
+                    if !outcome.is_none() {
+                        let keep = outcome.extract::<&str>()? == "update";
+                        self.store_outcome(store, job, keep, alias)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PyDueJobStep {
+    /// A plain job's executor and its alias; `None` for anything the Python
+    /// step must handle.
+    fn executor_of<'py>(
+        &self,
+        job: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+        let py = job.py();
+        if !job.get_type().is(self.job_class.bind(py)) {
+            return Ok(None);
+        }
+        let alias = job.getattr(intern!(py, "executor"))?;
+        // unhashable or missing: the Python step logs the failed lookup
+        let executor = self.executors.bind(py).get_item(&alias).ok().flatten();
+        Ok(executor.map(|executor| (alias, executor)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_job(
+        &self,
+        store: &Bound<'_, PyMemoryJobStore>,
+        job: &Bound<'_, PyAny>,
+        executor_alias: &Bound<'_, PyAny>,
+        executor: &Bound<'_, PyAny>,
+        alias: &Bound<'_, PyString>,
+        now: &Bound<'_, PyAny>,
+        now_utc: i64,
+        events: &Bound<'_, PyList>,
+    ) -> PyResult<()> {
+        let py = job.py();
+        let trigger = job.getattr(intern!(py, "trigger"))?;
+        let get_next_fire_time = intern!(py, "get_next_fire_time");
+
+        // Job._get_run_times, then coalescing
+        let mut run_times: Vec<Bound<'_, PyAny>> = Vec::new();
+        let mut next = job.getattr(intern!(py, "next_run_time"))?;
+        while next.is_truthy()? && utc_instant(&next)? <= now_utc {
+            let following = trigger.call_method1(get_next_fire_time, (&next, now))?;
+            run_times.push(std::mem::replace(&mut next, following));
+        }
+        drop(next);
+        if job.getattr(intern!(py, "coalesce"))?.is_truthy()? && run_times.len() > 1 {
+            run_times.drain(..run_times.len() - 1);
+        }
+        let Some(last) = run_times.last().cloned() else {
+            return Ok(());
+        };
+        let run_times = PyList::new(py, run_times)?;
+
+        match self.submit(job, executor_alias, executor, &run_times) {
+            Ok(()) => {
+                let submitted = self.submitted.bind(py);
+                if !submitted.is_none() {
+                    let job_id = job.getattr(intern!(py, "id"))?;
+                    events.append(submitted.call1((job_id, alias, &run_times))?)?;
+                }
+            }
+            Err(err) => {
+                self.submission_failed
+                    .call1(py, (err.into_value(py), job, alias, &run_times, events))?;
+            }
+        }
+
+        let next = trigger.call_method1(get_next_fire_time, (&last, now))?;
+        let keep = next.is_truthy()?;
+        if keep {
+            // Job._set_next_run_time: what triggers return is stored as is
+            if is_plain_aware(&next)? {
+                job.setattr(intern!(py, "next_run_time"), next)?;
+            } else {
+                job.call_method1(intern!(py, "_set_next_run_time"), (next,))?;
+            }
+        }
+        self.store_outcome(store, job, keep, alias)
+    }
+
+    /// `executor.submit_job(job, run_times)`, queued on the pool directly
+    /// when the executor allows it.
+    fn submit(
+        &self,
+        job: &Bound<'_, PyAny>,
+        executor_alias: &Bound<'_, PyAny>,
+        executor: &Bound<'_, PyAny>,
+        run_times: &Bound<'_, PyList>,
+    ) -> PyResult<()> {
+        let py = job.py();
+        let direct = self.direct.bind(py).get_item(executor_alias)?;
+        let job_id = job.getattr(intern!(py, "id"))?;
+        let (Some(direct), Ok(job_id)) = (direct, job_id.cast_exact::<PyString>()) else {
+            executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
+            return Ok(());
+        };
+        let direct = direct.cast_into::<PyTuple>()?;
+        let pool = direct.get_item(0)?.cast_into::<PyThreadPool>()?;
+        let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
+        let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;
+        let args = PyTuple::new(
+            py,
+            [
+                job.clone(),
+                jobstore_alias,
+                run_times.clone().into_any(),
+                direct.get_item(2)?,
+                direct.get_item(3)?,
+            ],
+        )?;
+        let max_instances: i64 = job.getattr(intern!(py, "max_instances"))?.extract()?;
+        let queued = pool.get().queue_counted(
+            direct.get_item(4)?,
+            args,
+            executor.clone(),
+            job_id,
+            max_instances,
+            &instances,
+        )?;
+        if !queued {
+            let exc = direct.get_item(5)?.call1((job,))?;
+            return Err(PyErr::from_value(exc));
+        }
+        Ok(())
+    }
+
+    /// What a sweep does with a job once it has run: store its new next run
+    /// time (`keep`), or remove it as `remove_job` would and report that.
+    fn store_outcome(
+        &self,
+        store: &Bound<'_, PyMemoryJobStore>,
+        job: &Bound<'_, PyAny>,
+        keep: bool,
+        alias: &Bound<'_, PyString>,
+    ) -> PyResult<()> {
+        let py = job.py();
+        if keep {
+            return store.get().update_job(job);
+        }
+        let job_id = job.getattr(intern!(py, "id"))?;
+        // A scheduler shut down meanwhile (by a job) removes through
+        // remove_job, which then looks among the pending jobs.
+        let scheduler = self.scheduler.bind(py);
+        if scheduler.getattr(intern!(py, "state"))?.eq(0)? {
+            scheduler.call_method1(intern!(py, "remove_job"), (job_id, alias))?;
+            return Ok(());
+        }
+        store.get().remove_job(job_id.extract()?)?;
+        let report_removed = self.report_removed.bind(py);
+        if !report_removed.is_none() {
+            report_removed.call1((job_id, alias))?;
+        }
+        Ok(())
+    }
+}
+
+/// `dt.astimezone(timezone.utc)` as an instant, as the scheduler compares run
+/// times: aware datetimes directly, anything else (a naive datetime, read as
+/// local time) through `astimezone`.
+fn utc_instant(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let py = dt.py();
+    if is_plain_aware(dt)? {
+        return store_instant(dt);
+    }
+    store_instant(&dt.call_method1(intern!(py, "astimezone"), (utc(py)?,))?)
+}
