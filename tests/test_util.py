@@ -1087,6 +1087,35 @@ def test_ref_to_obj(value):
         assert ours[1] == ref.ref_to_obj(value)
 
 
+def test_ref_to_obj_imports_only_when_it_must(monkeypatch):
+    """A plain module already imported is read from ``sys.modules``; a package
+    (whose attribute path may name a submodule), a module still being imported,
+    or one not imported yet goes through ``__import__`` as in APScheduler."""
+    import builtins
+    import types
+
+    imported = []
+    real_import = builtins.__import__
+
+    def spy(name, *args, **kwargs):
+        if name in ("apscheduler_rs.util", "xml", "apsrs_half_imported"):
+            imported.append(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", spy)
+    assert util.ref_to_obj("apscheduler_rs.util:ref_to_obj") is util.ref_to_obj
+    assert imported == []
+    assert util.ref_to_obj("xml:dom.minidom") is sys.modules["xml.dom.minidom"]
+    assert imported == ["xml"]
+
+    half_done = types.ModuleType("apsrs_half_imported")
+    half_done.__spec__ = types.SimpleNamespace(_initializing=True)
+    half_done.value = 1
+    monkeypatch.setitem(sys.modules, "apsrs_half_imported", half_done)
+    assert util.ref_to_obj("apsrs_half_imported:value") == 1
+    assert imported == ["xml", "apsrs_half_imported"]
+
+
 def test_ref_to_obj_values():
     assert util.ref_to_obj("os.path:join") is os.path.join
     assert util.ref_to_obj(f"{__name__}:Methods.cmeth") == Methods.cmeth

@@ -323,6 +323,24 @@ def obj_to_ref(obj: Callable[..., Any]) -> str:
     return sys.intern(f"{holder.__module__}:{name}")
 
 
+def _imported_module(name: str) -> Any:
+    """The module ``__import__(name, fromlist=[...])`` would return without
+    importing anything, or ``None`` when that call is needed: the module is not
+    imported yet, is still being imported (``__import__`` waits for it), or is a
+    package (the attribute path may name a submodule to import). Restoring a
+    job resolves its function this way, and ``__import__`` costs a microsecond
+    even for a module that is already there."""
+    module = sys.modules.get(name)
+    # read from the namespace: a missing module attribute costs an exception
+    namespace = getattr(module, "__dict__", None)
+    if namespace is None or "__path__" in namespace:
+        return None
+    spec = namespace.get("__spec__")
+    if spec is not None and getattr(spec, "_initializing", False):
+        return None
+    return module
+
+
 def ref_to_obj(ref: str) -> Any:
     """Resolve a ``module:attr.path`` reference created by :func:`obj_to_ref`."""
     if not isinstance(ref, str):
@@ -331,12 +349,14 @@ def ref_to_obj(ref: str) -> Any:
         raise ValueError("Invalid reference")
 
     module_name, attr_path = ref.split(":", 1)
-    try:
-        # A non-empty fromlist makes __import__ return the leaf module and also import a
-        # submodule named by the attribute path (e.g. "xml:dom.minidom").
-        target = __import__(module_name, fromlist=[attr_path])
-    except ImportError as exc:
-        raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
+    target = _imported_module(module_name)
+    if target is None:
+        try:
+            # A non-empty fromlist makes __import__ return the leaf module and also
+            # import a submodule named by the attribute path (e.g. "xml:dom.minidom").
+            target = __import__(module_name, fromlist=[attr_path])
+        except ImportError as exc:
+            raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
 
     try:
         for attr in attr_path.split("."):
