@@ -610,8 +610,7 @@ class BaseScheduler(metaclass=ABCMeta):
 
         if removed_from is None:
             raise JobLookupError(job_id)
-        self._emit_job_event(EVENT_JOB_REMOVED, job_id, removed_from)
-        self._logger.info("Removed job %s", job_id)
+        self._report_removed(job_id, removed_from)
 
     def remove_all_jobs(self, jobstore: str | None = None) -> None:
         """Delete every job of ``jobstore`` (or of every store)."""
