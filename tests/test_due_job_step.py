@@ -330,3 +330,64 @@ def test_local_zone_trigger_in_another_zone(path: str, caplog: pytest.LogCapture
         caplog,
     )
     assert [name for name, _ in seen["calls"]] == ["west"] * 3
+
+
+class BrokenTrigger(BaseTrigger):
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is None:
+            return past(5)
+        raise ArithmeticError("trigger is broken")
+
+
+def test_failing_trigger_escapes_each_path_alike(path: str) -> None:
+    """An error from a trigger ends the sweep, as in the Python step (the
+    scheduler's loop logs it and retries)."""
+    scheduler = StepScheduler(timezone=UTC)
+    scheduler.add_executor(DebugExecutor(), "default")
+    scheduler.start(paused=True)
+    scheduler.state = base_module.STATE_RUNNING
+    scheduler.add_job(record, BrokenTrigger(), args=("broken",), id="broken")
+    scheduler.add_job(record, "date", run_date=past(1), args=("after",), id="after")
+    with pytest.raises(ArithmeticError, match="trigger is broken"):
+        scheduler._process_jobs()
+    assert calls == []
+    assert [job.id for job in scheduler.get_jobs()] == ["broken", "after"]
+    scheduler.shutdown()
+
+
+def test_direct_submission_only_to_the_executor_it_was_made_for() -> None:
+    """An executor replaced during a sweep gets its own submit_job called, not
+    the pool of the one the sweep started with."""
+    submitted: list[str] = []
+
+    class Recording(DebugExecutor):
+        def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+            submitted.append(job.id)
+
+    scheduler = StepScheduler(timezone=UTC)
+    old = ThreadPoolExecutor()
+    scheduler.add_executor(old, "default")
+    scheduler.start(paused=True)
+    scheduler.state = base_module.STATE_RUNNING
+    scheduler.add_job(record, "date", run_date=past(1), args=("replaced",), id="replaced")
+    direct = {"default": old._direct_submission()}
+    new = Recording()
+    new.start(scheduler, "default")
+    step = base_module.DueJobStep(
+        scheduler,
+        base_module.Job,
+        {"default": new},
+        direct,
+        scheduler._run_due_job,
+        scheduler._submission_failed,
+        None,
+        None,
+    )
+    store = scheduler._jobstores["default"]
+    step.run(store, store.get_due_jobs(datetime.now(UTC)), "default", datetime.now(UTC), [])
+    assert submitted == ["replaced"]
+    assert old._instances == {}
+    assert scheduler.get_jobs() == []
+    scheduler.shutdown()

@@ -25,8 +25,8 @@ pub struct PyDueJobStep {
     /// alias -> executor (the scheduler's `_executors`).
     executors: Py<PyDict>,
     /// alias -> `(pool, instances, logger_name, wanted, run_job_for,
-    /// MaxInstancesReachedError)` for thread pools whose `submit_job` may be
-    /// done here (see `ThreadPoolExecutor._direct_submission`).
+    /// MaxInstancesReachedError, executor)` for thread pools whose `submit_job`
+    /// may be done here (see `ThreadPoolExecutor._direct_submission`).
     direct: Py<PyDict>,
     /// `scheduler._run_due_job(job, alias, now, events)`.
     run_due_job: Py<PyAny>,
@@ -201,6 +201,11 @@ impl PyDueJobStep {
             return Ok(());
         };
         let direct = direct.cast_into::<PyTuple>()?;
+        if !direct.get_item(6)?.is(executor) {
+            // replaced since the sweep began (by a job, from another thread)
+            executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
+            return Ok(());
+        }
         let pool = direct.get_item(0)?.cast_into::<PyThreadPool>()?;
         let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
         let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;

@@ -113,8 +113,9 @@ class ThreadPoolExecutor(BasePoolExecutor):
     def _direct_submission(self) -> tuple[Any, ...] | None:
         """What the scheduler's Rust due-job step needs to do :meth:`submit_job`'s
         work itself (``None`` when ``submit_job`` must be called): the pool, the
-        instance counts, ``run_job_for``'s last two arguments, ``run_job_for``
-        and the error to raise when a job has too many runs in progress."""
+        instance counts, ``run_job_for``'s last two arguments, ``run_job_for``,
+        the error to raise when a job has too many runs in progress, and this
+        executor (whose submissions these are)."""
         cls = type(self)
         if (
             cls.submit_job is not ThreadPoolExecutor.submit_job
@@ -130,6 +131,7 @@ class ThreadPoolExecutor(BasePoolExecutor):
             self._wanted_events(),
             run_job_for,
             MaxInstancesReachedError,
+            self,
         )
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
