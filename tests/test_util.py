@@ -1092,6 +1092,7 @@ def test_ref_to_obj_imports_only_when_it_must(monkeypatch):
     (whose attribute path may name a submodule), a module still being imported,
     or one not imported yet goes through ``__import__`` as in APScheduler."""
     import builtins
+    import importlib.machinery
     import types
 
     imported = []
@@ -1109,7 +1110,8 @@ def test_ref_to_obj_imports_only_when_it_must(monkeypatch):
     assert imported == ["xml"]
 
     half_done = types.ModuleType("apsrs_half_imported")
-    half_done.__spec__ = types.SimpleNamespace(_initializing=True)
+    half_done.__spec__ = importlib.machinery.ModuleSpec("apsrs_half_imported", None)
+    half_done.__spec__._initializing = True
     half_done.value = 1
     monkeypatch.setitem(sys.modules, "apsrs_half_imported", half_done)
     assert util.ref_to_obj("apsrs_half_imported:value") == 1
