@@ -23,6 +23,7 @@ use std::thread::{self, JoinHandle, ThreadId};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use parking_lot::{Condvar, Mutex};
 
+use super::fork;
 use crate::error::{Error, Result};
 
 /// `concurrent.futures`' words for work submitted after shutdown.
@@ -48,8 +49,9 @@ pub struct WeakPool<T: Send + 'static> {
 
 /// What the pool's handles and its threads share.
 struct Shared<T> {
-    /// The process whose threads these are.
-    owner_pid: u32,
+    /// The fork generation (`fork::generation`) of the process whose threads
+    /// these are.
+    generation: u64,
     max_workers: usize,
     name_prefix: String,
     stack_size: Option<usize>,
@@ -110,7 +112,7 @@ impl<T: Send + 'static> WorkerPool<T> {
         };
         Ok(WorkerPool {
             shared: Arc::new(Shared {
-                owner_pid: std::process::id(),
+                generation: fork::generation(),
                 max_workers,
                 name_prefix: name_prefix.into(),
                 stack_size,
@@ -256,7 +258,7 @@ impl<T: Send + 'static> Shared<T> {
     /// Whether this is a child process that inherited the pool by `fork`; its
     /// threads are not here, and its lock may have been copied while held.
     fn forked(&self) -> bool {
-        std::process::id() != self.owner_pid
+        fork::generation() != self.generation
     }
 
     fn shutdown(&self, wait: bool) -> Result<()> {
@@ -297,7 +299,7 @@ impl<T: Send + 'static> Shared<T> {
 
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
-        if std::process::id() != self.owner_pid {
+        if fork::generation() != self.generation {
             // The parent's threads: nothing in this process may join or detach them.
             mem::forget(mem::take(&mut self.state.get_mut().unjoined));
         }
