@@ -99,7 +99,8 @@ impl PyDueJobStep {
                         .into_bound(py);
                     if !outcome.is_none() {
                         let keep = outcome.extract::<&str>()? == "update";
-                        self.store_outcome(store, job, keep, alias)?;
+                        let job_id = job.getattr(intern!(py, "id"))?;
+                        self.store_outcome(store, job, &job_id, keep, alias)?;
                     }
                 }
             }
@@ -156,13 +157,13 @@ impl PyDueJobStep {
             return Ok(());
         };
         let run_times = PyList::new(py, run_times)?;
+        let job_id = job.getattr(intern!(py, "id"))?;
 
-        match self.submit(job, executor_alias, executor, &run_times) {
+        match self.submit(job, &job_id, executor_alias, executor, &run_times) {
             Ok(()) => {
                 let submitted = self.submitted.bind(py);
                 if !submitted.is_none() {
-                    let job_id = job.getattr(intern!(py, "id"))?;
-                    events.append(submitted.call1((job_id, alias, &run_times))?)?;
+                    events.append(submitted.call1((&job_id, alias, &run_times))?)?;
                 }
             }
             Err(err) => {
@@ -181,7 +182,7 @@ impl PyDueJobStep {
                 job.call_method1(intern!(py, "_set_next_run_time"), (next,))?;
             }
         }
-        self.store_outcome(store, job, keep, alias)
+        self.store_outcome(store, job, &job_id, keep, alias)
     }
 
     /// `executor.submit_job(job, run_times)`, queued on the pool directly
@@ -189,23 +190,24 @@ impl PyDueJobStep {
     fn submit(
         &self,
         job: &Bound<'_, PyAny>,
+        job_id: &Bound<'_, PyAny>,
         executor_alias: &Bound<'_, PyAny>,
         executor: &Bound<'_, PyAny>,
         run_times: &Bound<'_, PyList>,
     ) -> PyResult<()> {
         let py = job.py();
-        let direct = self.direct.bind(py).get_item(executor_alias)?;
-        let job_id = job.getattr(intern!(py, "id"))?;
+        let direct = match self.direct.bind(py).get_item(executor_alias)? {
+            Some(direct) => Some(direct.cast_into::<PyTuple>()?),
+            None => None,
+        };
+        // An executor replaced since the sweep began (by a job, from another
+        // thread) is not the one the pool belongs to: it gets its submit_job.
+        let direct =
+            direct.filter(|direct| direct.get_item(6).is_ok_and(|owner| owner.is(executor)));
         let (Some(direct), Ok(job_id)) = (direct, job_id.cast_exact::<PyString>()) else {
             executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
             return Ok(());
         };
-        let direct = direct.cast_into::<PyTuple>()?;
-        if !direct.get_item(6)?.is(executor) {
-            // replaced since the sweep began (by a job, from another thread)
-            executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
-            return Ok(());
-        }
         let pool = direct.get_item(0)?.cast_into::<PyThreadPool>()?;
         let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
         let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;
@@ -220,13 +222,13 @@ impl PyDueJobStep {
             ],
         )?;
         let max_instances: i64 = job.getattr(intern!(py, "max_instances"))?.extract()?;
-        let queued = pool.get().queue_counted(
+        let queued = pool.get().submit_job(
             direct.get_item(4)?,
             args,
             executor.clone(),
-            job_id,
+            job_id.clone(),
             max_instances,
-            &instances,
+            instances,
         )?;
         if !queued {
             let exc = direct.get_item(5)?.call1((job,))?;
@@ -241,6 +243,7 @@ impl PyDueJobStep {
         &self,
         store: &Bound<'_, PyMemoryJobStore>,
         job: &Bound<'_, PyAny>,
+        job_id: &Bound<'_, PyAny>,
         keep: bool,
         alias: &Bound<'_, PyString>,
     ) -> PyResult<()> {
@@ -248,7 +251,6 @@ impl PyDueJobStep {
         if keep {
             return store.get().update_job(job);
         }
-        let job_id = job.getattr(intern!(py, "id"))?;
         // A scheduler shut down meanwhile (by a job) removes through
         // remove_job, which then looks among the pending jobs.
         let scheduler = self.scheduler.bind(py);

@@ -157,7 +157,7 @@ impl PyThreadPool {
     /// so no Python-level lock is needed; every change to `instances` must be
     /// made this way (by this pool).
     #[allow(clippy::too_many_arguments)]
-    fn submit_job(
+    pub(crate) fn submit_job(
         &self,
         func: Bound<'_, PyAny>,
         args: Bound<'_, PyTuple>,
@@ -166,7 +166,21 @@ impl PyThreadPool {
         max_instances: i64,
         instances: Bound<'_, PyDict>,
     ) -> PyResult<bool> {
-        self.queue_counted(func, args, executor, &job_id, max_instances, &instances)
+        refuse_after_exit()?;
+        let running = running_instances(&instances, job_id.as_any())?;
+        if running >= max_instances {
+            return Ok(false);
+        }
+        let task = Task::new(
+            func,
+            args,
+            executor,
+            job_id.clone().into_any(),
+            Some(instances.clone()),
+        );
+        self.pool.submit(task)?;
+        instances.set_item(&job_id, running + 1)?;
+        Ok(true)
     }
 
     /// Stop taking work (queued work still runs); with `wait`, return once every
@@ -191,35 +205,6 @@ impl PyThreadPool {
     #[getter]
     fn worker_count(&self) -> usize {
         self.pool.started()
-    }
-}
-
-impl PyThreadPool {
-    /// [`Self::submit_job`], for Rust callers (the due-job step).
-    pub(crate) fn queue_counted(
-        &self,
-        func: Bound<'_, PyAny>,
-        args: Bound<'_, PyTuple>,
-        executor: Bound<'_, PyAny>,
-        job_id: &Bound<'_, PyString>,
-        max_instances: i64,
-        instances: &Bound<'_, PyDict>,
-    ) -> PyResult<bool> {
-        refuse_after_exit()?;
-        let running = running_instances(instances, job_id.as_any())?;
-        if running >= max_instances {
-            return Ok(false);
-        }
-        let task = Task::new(
-            func,
-            args,
-            executor,
-            job_id.clone().into_any(),
-            Some(instances.clone()),
-        );
-        self.pool.submit(task)?;
-        instances.set_item(job_id, running + 1)?;
-        Ok(true)
     }
 }
 
