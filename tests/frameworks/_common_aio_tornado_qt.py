@@ -123,6 +123,30 @@ def lateness(events: Events, runs: Runs, job_id: str) -> list[float]:
     ]
 
 
+def add_date_interval_and_cron_jobs(scheduler: Any, runs: Runs) -> Callable[[], bool]:
+    """Add a date job (due in 0.3 s), an interval job (every 0.2 s) and a cron
+    job (every second), each recording its runs in ``runs``; returns the test
+    of whether each has run enough for :func:`assert_ran_on_time`."""
+    now = datetime.now(UTC)
+    scheduler.add_job(
+        runs.record, "date", run_date=now + timedelta(seconds=0.3), args=["date"], id="date"
+    )
+    scheduler.add_job(runs.record, "interval", seconds=0.2, args=["interval"], id="interval")
+    scheduler.add_job(runs.record, "cron", second="*/1", args=["cron"], id="cron")
+    return lambda: runs.count("interval") >= 3 and runs.count("cron") >= 1 and runs.count("date")
+
+
+def assert_ran_on_time(events: Events, runs: Runs) -> None:
+    """The jobs of :func:`add_date_interval_and_cron_jobs` ran when they were due."""
+    for job_id in ("date", "interval", "cron"):
+        assert all(-0.005 <= late < 0.5 for late in lateness(events, runs, job_id)), job_id
+    times = [mono for mono, _, _, _ in runs.of("interval")]
+    # each run is at most 0.5 s late (above), so consecutive runs are 0 to 0.7 s apart
+    assert all(0 < b - a < 0.7 for a, b in zip(times, times[1:], strict=False))
+    # cron fires on the second boundary
+    assert runs.of("cron")[0][1].microsecond < 500_000
+
+
 class LogRecords(logging.Handler):
     """Collects the records of the ``apscheduler`` loggers (both libraries log
     under that name)."""
