@@ -329,6 +329,56 @@ def test_restart_after_shutdown(lib: str) -> None:
     run(main)
 
 
+def test_timer_calls_an_overridden_wakeup(lib: str) -> None:
+    runs = Runs()
+    woken: list[float] = []
+
+    class Hooked(scheduler_class(lib)):  # type: ignore[misc]
+        def wakeup(self) -> None:
+            woken.append(time.monotonic())
+            super().wakeup()
+
+    async def main(schedulers: list[Any]) -> None:
+        scheduler = Hooked()
+        schedulers.append(scheduler)
+        scheduler.add_job(runs.record, "interval", seconds=0.05, args=["tick"])
+        scheduler.start()
+        assert await wait_async(lambda: runs.count("tick") >= 3, 3)
+        scheduler.shutdown()
+
+    run(main)
+    # the timer fired once per run at least (add_job and start() need none)
+    assert len(woken) >= 3
+
+
+def test_timer_runs_due_jobs_without_a_detour_through_the_loop() -> None:
+    """Our timer runs the due-job step itself; 3.11.3's calls wakeup(), which
+    queues the step with call_soon_threadsafe: an extra loop iteration."""
+    runs = Runs()
+    queued: list[Any] = []
+
+    async def main(schedulers: list[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        call_soon_threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            # run_in_executor() futures of the job's runs come back this way too
+            if getattr(getattr(callback, "func", None), "__name__", None) == "wakeup":
+                queued.append(callback)
+            return call_soon_threadsafe(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        scheduler = scheduler_class("apscheduler_rs")()
+        schedulers.append(scheduler)
+        scheduler.add_job(runs.record, "interval", seconds=0.05, args=["tick"])
+        scheduler.start()  # its wakeup() is queued, as in 3.11.3
+        assert await wait_async(lambda: runs.count("tick") >= 4, 3)
+        assert len(queued) == 1
+        scheduler.shutdown()
+
+    run(main)
+
+
 def test_wakeup_queued_behind_shutdown_does_nothing() -> None:
     """3.11.3 would process jobs on the stopped scheduler, then fail on its
     forgotten loop; we skip such a wakeup."""

@@ -38,7 +38,11 @@ class LoopTimerScheduler(BaseScheduler):
     def _start_timer(self, wait_seconds: float | None) -> None:
         self._stop_timer()
         if wait_seconds is not None:
-            self._timeout = self._call_later(wait_seconds, self.wakeup)
+            self._timeout = self._call_later(wait_seconds, self._timer_callback())
+
+    def _timer_callback(self) -> Any:
+        """What the timer calls: :meth:`wakeup`, as in 3.11.3."""
+        return self.wakeup
 
     def _stop_timer(self) -> None:
         if self._timeout is not None:

@@ -83,6 +83,15 @@ class AsyncIOScheduler(LoopTimerScheduler):
     def wakeup(self) -> None:
         self._step()
 
+    def _timer_callback(self) -> Any:
+        # The timer fires on the loop's thread already: 3.11.3's wakeup() would
+        # queue the step with call_soon_threadsafe, adding a loop iteration and a
+        # write to the loop's self-pipe between the due time and the jobs. A
+        # wakeup() of a subclass or set on the instance is still what is called.
+        if type(self).wakeup is AsyncIOScheduler.wakeup and "wakeup" not in vars(self):
+            return self._step
+        return self.wakeup
+
     def _call_later(self, seconds: float, callback: Any) -> asyncio.TimerHandle:
         assert self._eventloop is not None
         return self._eventloop.call_later(seconds, callback)
