@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -391,3 +392,120 @@ def test_direct_submission_only_to_the_executor_it_was_made_for() -> None:
     assert old._instances == {}
     assert scheduler.get_jobs() == []
     scheduler.shutdown()
+
+
+def test_asyncio_executor_through_each_path(path: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Coroutine jobs (plain and behind a partial) and a plain function on an
+    AsyncIOScheduler, one coroutine job kept at its max_instances: the same
+    runs, warning and events through either step. On the Rust step the
+    coroutine jobs are queued by the step itself, not by ``_do_submit_job``."""
+    import asyncio
+    import functools
+    import sys
+
+    import apscheduler_rs.executors.asyncio as asyncio_executors
+    from apscheduler_rs.events import EVENT_JOB_MAX_INSTANCES
+    from apscheduler_rs.schedulers.asyncio import AsyncIOScheduler
+
+    queued_from: list[str] = []
+    is_coroutine_function = asyncio_executors.iscoroutinefunction_partial
+
+    def traced(func: Any) -> bool:
+        # The Python frame below: _do_submit_job, or, the Rust step's frames not
+        # being Python ones, the `path` fixture's wrapper of the Rust step.
+        answer = is_coroutine_function(func)
+        if answer:
+            queued_from.append(sys._getframe(1).f_code.co_name)
+        return answer
+
+    ran: list[tuple[str, bool]] = []
+    release = asyncio.Event()
+
+    async def coroutine_job(name: str) -> None:
+        ran.append((name, threading.current_thread() is threading.main_thread()))
+
+    async def held() -> None:
+        ran.append(("held", True))
+        await release.wait()
+
+    def plain(name: str) -> None:
+        ran.append((name, threading.current_thread() is threading.main_thread()))
+
+    events: list[Any] = []
+
+    async def main() -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_listener(events.append, EVENT_JOB_MAX_INSTANCES)
+        now = datetime.now(UTC)
+        scheduler.add_job(coroutine_job, "date", run_date=now, args=["coroutine"], id="a")
+        scheduler.add_job(
+            functools.partial(coroutine_job, "partial"), "date", run_date=now, id="b"
+        )
+        scheduler.add_job(plain, "date", run_date=now, args=["plain"], id="c")
+        scheduler.add_job(held, "interval", seconds=0.05, next_run_time=now, id="d")
+        with caplog.at_level(logging.WARNING, logger="apscheduler"):
+            scheduler.start()
+            deadline = time.monotonic() + TIMEOUT
+            while not events or len(ran) < 4:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+        scheduler.pause()
+        release.set()
+        await asyncio.sleep(0.05)
+        assert scheduler._executors["default"]._instances == {}
+        scheduler.shutdown()
+        await asyncio.sleep(0)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(asyncio_executors, "iscoroutinefunction_partial", traced)
+        asyncio.run(main())
+    assert sorted(ran) == [
+        ("coroutine", True),
+        ("held", True),
+        ("partial", True),
+        ("plain", False),
+    ]
+    assert {event.job_id for event in events} == {"d"}
+    assert any(
+        "maximum number of running instances reached" in r.getMessage() for r in caplog.records
+    )
+    # three coroutine jobs (and, on the Rust step, the refused runs of the held one)
+    assert len(queued_from) >= 3
+    assert set(queued_from) == {"run" if path == "rust" else "_do_submit_job"}
+
+
+def test_asyncio_executor_subclass_queues_through_its_own_methods() -> None:
+    import asyncio
+
+    from apscheduler_rs.executors.asyncio import AsyncIOExecutor
+    from apscheduler_rs.schedulers.asyncio import AsyncIOScheduler
+
+    submitted: list[str] = []
+
+    class Auditing(AsyncIOExecutor):
+        def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+            submitted.append(job.id)
+            super()._do_submit_job(job, run_times)
+
+    ran = asyncio.Event()
+
+    async def job() -> None:
+        ran.set()
+
+    async def main() -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        executor = Auditing()
+        scheduler.add_executor(executor, "default")
+        scheduler.add_job(job, id="audited")
+        scheduler.start()
+        assert executor._direct_submission() is None
+        assert scheduler._executors["default"] is executor
+        await asyncio.wait_for(ran.wait(), TIMEOUT)
+        plain = AsyncIOExecutor()
+        scheduler.add_executor(plain, "plain")
+        assert plain._direct_submission() is not None
+        scheduler.shutdown()
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert submitted == ["audited"]

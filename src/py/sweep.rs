@@ -24,9 +24,13 @@ pub struct PyDueJobStep {
     job_class: Py<PyAny>,
     /// alias -> executor (the scheduler's `_executors`).
     executors: Py<PyDict>,
-    /// alias -> `(pool, instances, logger_name, wanted, run_job_for,
-    /// MaxInstancesReachedError, executor)` for thread pools whose `submit_job`
-    /// may be done here (see `ThreadPoolExecutor._direct_submission`).
+    /// alias -> what `submit_job` needs for executors whose `submit_job` may
+    /// be done here, the executor itself last:
+    /// - a thread pool: `(pool, instances, logger_name, wanted, run_job_for,
+    ///   MaxInstancesReachedError, executor)` (`ThreadPoolExecutor._direct_submission`);
+    /// - an asyncio executor: `(queued, instances, iscoroutinefunction_partial,
+    ///   copy_context, MaxInstancesReachedError, start_draining, executor)`
+    ///   (`AsyncIOExecutor._direct_submission`).
     direct: Py<PyDict>,
     /// `scheduler._run_due_job(job, alias, now, events)`.
     run_due_job: Py<PyAny>,
@@ -201,14 +205,20 @@ impl PyDueJobStep {
             None => None,
         };
         // An executor replaced since the sweep began (by a job, from another
-        // thread) is not the one the pool belongs to: it gets its submit_job.
-        let direct =
-            direct.filter(|direct| direct.get_item(6).is_ok_and(|owner| owner.is(executor)));
+        // thread) is not the one these belong to: it gets its submit_job.
+        let direct = direct.filter(|direct| {
+            direct
+                .get_item(direct.len().wrapping_sub(1))
+                .is_ok_and(|owner| owner.is(executor))
+        });
         let (Some(direct), Ok(job_id)) = (direct, job_id.cast_exact::<PyString>()) else {
             executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
             return Ok(());
         };
-        let pool = direct.get_item(0)?.cast_into::<PyThreadPool>()?;
+        let pool = match direct.get_item(0)?.cast_into::<PyThreadPool>() {
+            Ok(pool) => pool,
+            Err(_) => return queue_coroutine_job(job, job_id, executor, run_times, &direct),
+        };
         let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
         let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;
         let args = PyTuple::new(
@@ -265,6 +275,58 @@ impl PyDueJobStep {
         }
         Ok(())
     }
+}
+
+/// `AsyncIOExecutor.submit_job` for a coroutine job: counted, and queued for
+/// the executor's drainer task (started if none is); any other job goes to
+/// `submit_job`. `direct` is what `AsyncIOExecutor._direct_submission` gave.
+/// Between the count's check and its update only C code runs, so no other
+/// thread can change it meanwhile (the Python path holds the executor's lock).
+fn queue_coroutine_job(
+    job: &Bound<'_, PyAny>,
+    job_id: &Bound<'_, PyString>,
+    executor: &Bound<'_, PyAny>,
+    run_times: &Bound<'_, PyList>,
+    direct: &Bound<'_, PyTuple>,
+) -> PyResult<()> {
+    let py = job.py();
+    let is_coroutine_function = direct.get_item(2)?;
+    if !is_coroutine_function
+        .call1((job.getattr(intern!(py, "func"))?,))?
+        .is_truthy()?
+    {
+        executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
+        return Ok(());
+    }
+    let max_instances: i64 = job.getattr(intern!(py, "max_instances"))?.extract()?;
+    let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;
+    let context = direct.get_item(3)?.call0()?;
+    let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
+    let running: i64 = match instances.get_item(job_id)? {
+        Some(running) => running.extract()?,
+        None => 0,
+    };
+    if running >= max_instances {
+        let exc = direct.get_item(4)?.call1((job,))?;
+        return Err(PyErr::from_value(exc));
+    }
+    let entry = PyTuple::new(
+        py,
+        [
+            job.clone(),
+            jobstore_alias,
+            run_times.clone().into_any(),
+            context,
+        ],
+    )?;
+    direct
+        .get_item(0)?
+        .call_method1(intern!(py, "append"), (entry,))?;
+    instances.set_item(job_id, running + 1)?;
+    if executor.getattr(intern!(py, "_drainer"))?.is_none() {
+        direct.get_item(5)?.call0()?;
+    }
+    Ok(())
 }
 
 /// `dt.astimezone(timezone.utc)` as an instant, as the scheduler compares run

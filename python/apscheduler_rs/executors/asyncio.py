@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler_rs.events import JobExecutionEvent
 from apscheduler_rs.executors.base import (
     BaseExecutor,
+    MaxInstancesReachedError,
     _failed,
     _starts,
     _succeeded,
@@ -66,6 +67,31 @@ class AsyncIOExecutor(BaseExecutor):
         self._pending_futures.clear()
         self._drainer = None
         self._cancel_queued()
+
+    def _direct_submission(self) -> tuple[Any, ...] | None:
+        """What the scheduler's Rust due-job step needs to do :meth:`submit_job`'s
+        work for a coroutine job itself (``None`` when ``submit_job`` must be
+        called): the queue, the instance counts, how to tell a coroutine
+        function, how to copy the context, the error to raise when a job has too
+        many runs in progress, how to start a drainer, and this executor."""
+        cls = type(self)
+        if (
+            cls.submit_job is not BaseExecutor.submit_job
+            or "submit_job" in self.__dict__
+            or not _submits_as_asyncio_executor(cls)
+            or self._lock is None
+            or self._eventloop is None
+        ):
+            return None
+        return (
+            self._queued,
+            self._instances,
+            iscoroutinefunction_partial,
+            copy_context,
+            MaxInstancesReachedError,
+            self._start_draining,
+            self,
+        )
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         assert self._eventloop is not None, "This executor has not been started yet"
@@ -175,6 +201,16 @@ class AsyncIOExecutor(BaseExecutor):
             for job_id, events in finished:
                 self._run_job_success(job_id, events)
         finished.clear()
+
+
+@functools.cache
+def _submits_as_asyncio_executor(cls: type) -> bool:
+    """Whether ``cls`` queues coroutine jobs as AsyncIOExecutor does, so that
+    the Rust due-job step may queue them itself."""
+    return all(
+        getattr(cls, name) is getattr(AsyncIOExecutor, name)
+        for name in ("_do_submit_job", "_queue_coroutine_job", "_start_draining")
+    )
 
 
 @functools.cache
