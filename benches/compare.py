@@ -535,6 +535,11 @@ WORKLOADS.extend(
             measure=sw.asyncio_interval_throughput,
         ),
         Workload(
+            "asyncio: 1,000 interval jobs for 10 s (CPU time per run)",
+            None,
+            measure=sw.asyncio_interval_cpu_per_run,
+        ),
+        Workload(
             "asyncio: 1,000 interval jobs for 10 s, lateness p99",
             1.0,
             measure=sw.asyncio_interval_lateness_p99,

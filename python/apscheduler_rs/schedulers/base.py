@@ -891,6 +891,8 @@ class BaseScheduler(metaclass=ABCMeta):
     ) -> None:
         """Submit one store's due jobs, in order, and store what became of each:
         its next run time, or its removal once it has none."""
+        if not due_jobs:
+            return  # most wake-ups of a loop that was woken early, or by a change
         write_batch = self._batch_writer(store)
         if write_batch is None:
             # remove_job() as it would go for a finished job (this store, the
