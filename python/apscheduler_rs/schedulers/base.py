@@ -89,6 +89,8 @@ class BaseScheduler(metaclass=ABCMeta):
     """
 
     _logger: Logger
+    #: What the loop sleeps until, as the last sweep found it (see _needs_wakeup_for).
+    _wakes_at: datetime | None = None
     timezone: tzinfo
     jobstore_retry_interval: float
 
@@ -800,8 +802,21 @@ class BaseScheduler(metaclass=ABCMeta):
 
         self._emit_job_event(EVENT_JOB_ADDED, job.id, jobstore_alias)
         self._logger.info('Added job "%s" to job store "%s"', job.name, jobstore_alias)
-        if self.state == STATE_RUNNING:
+        if self.state == STATE_RUNNING and self._needs_wakeup_for(job):
             self.wakeup()
+
+    def _needs_wakeup_for(self, job: Job) -> bool:
+        """Whether an added ``job`` needs the loop woken: not when our own loop
+        already sleeps until a time no later than the job's first run (or the
+        job is paused), for it recomputes its wait at that wake-up anyway.
+        3.11.3 always wakes it; a wake-up costs a sweep, which for a database
+        store is two queries per added job. A ``wakeup`` of a subclass, or one
+        set on the instance, sees every call as in 3.11.3."""
+        wakes_at = self._wakes_at
+        if wakes_at is None or not _wakeup_is_ours(type(self)) or "wakeup" in vars(self):
+            return True
+        run_time = job.next_run_time
+        return run_time is not None and run_time < wakes_at
 
     def _checked_job_defaults(self) -> dict[str, Any] | None:
         """``job_defaults`` as a job holds them once ``Job._apply`` has checked
@@ -840,6 +855,9 @@ class BaseScheduler(metaclass=ABCMeta):
         events: list[JobSubmissionEvent] = []
 
         with self._jobstores_lock:
+            # unknown until this sweep has read every store (None: an added
+            # job always wakes the loop, as when the sweep fails)
+            self._wakes_at = None
             for alias, store in self._jobstores.items():
                 try:
                     due_jobs = store.get_due_jobs(now)
@@ -857,6 +875,9 @@ class BaseScheduler(metaclass=ABCMeta):
                 store_next = store.get_next_run_time()
                 if store_next:
                     next_wakeup = self._earlier(next_wakeup, store_next.astimezone(self.timezone))
+            # set before the lock is released: a job added after this sweep
+            # read its store is compared with what the loop will sleep until
+            self._wakes_at = next_wakeup
 
         for event in events:
             self._dispatch_event(event)
@@ -1106,3 +1127,10 @@ class BaseScheduler(metaclass=ABCMeta):
 _BASE_DISPATCH = BaseScheduler._dispatch_event
 _JOB_RUN_TIMES = Job._get_run_times
 _JOB_SET_NEXT_RUN_TIME = Job._set_next_run_time
+
+
+@functools.cache
+def _wakeup_is_ours(cls: type) -> bool:
+    """Whether ``cls.wakeup`` is one of our schedulers' own, whose loops sleep
+    no longer than the wait a sweep returns."""
+    return cls.wakeup.__module__.startswith("apscheduler_rs.schedulers.")
