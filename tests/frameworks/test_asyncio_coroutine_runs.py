@@ -52,6 +52,24 @@ def add_due_jobs(scheduler: Any, *jobs: tuple[Any, str]) -> None:
         )
 
 
+def run_until_finished(lib: str, *jobs: tuple[Any, str]) -> Events:
+    """Run ``jobs`` (as :func:`add_due_jobs` adds them) on a new scheduler until
+    each has finished; the events of their ends."""
+    events = Events()
+
+    async def main(schedulers: list[Any]) -> None:
+        scheduler = new_scheduler(lib)
+        schedulers.append(scheduler)
+        scheduler.add_listener(events, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        add_due_jobs(scheduler, *jobs)
+        scheduler.start()
+        assert await wait_async(lambda: len(events.events) == len(jobs), 5)
+        scheduler.shutdown()
+
+    run(main)
+    return events
+
+
 def names(events: list[Any]) -> list[str]:
     """The names given to :func:`add_due_jobs` of the events' jobs."""
     return [event.job_id.partition("-")[2] for event in events]
@@ -83,25 +101,14 @@ def test_a_job_that_waits_sees_one_task_throughout(lib: str) -> None:
             group.create_task(child())
             await asyncio.sleep(5)
 
-    events = Events()
-
-    async def main(schedulers: list[Any]) -> None:
-        scheduler = new_scheduler(lib)
-        schedulers.append(scheduler)
-        scheduler.add_listener(events, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-        add_due_jobs(
-            scheduler,
+    with captured_logs():
+        events = run_until_finished(
+            lib,
             (quick, "quick"),
             (waits_under_timeout, "waits"),
             (times_out, "times_out"),
             (task_group, "task_group"),
         )
-        scheduler.start()
-        assert await wait_async(lambda: len(events.events) == 4, 3)
-        scheduler.shutdown()
-
-    with captured_logs():
-        run(main)
     assert seen == {"quick": True, "same task": True}
     assert names(events.of(EVENT_JOB_EXECUTED)) == ["quick", "waits"]
     failed = events.of(EVENT_JOB_ERROR)
@@ -162,20 +169,9 @@ def test_jobs_behind_a_waiting_job_start_without_waiting_for_it(lib: str) -> Non
     async def after() -> None:
         order.append("after")
 
-    events = Events()
-
-    async def main(schedulers: list[Any]) -> None:
-        scheduler = new_scheduler(lib)
-        schedulers.append(scheduler)
-        scheduler.add_listener(events, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-        add_due_jobs(
-            scheduler, (waits_for_release, "waits"), (releases, "releases"), (after, "after")
-        )
-        scheduler.start()
-        assert await wait_async(lambda: len(events.events) == 3, 5)
-        scheduler.shutdown()
-
-    run(main)
+    events = run_until_finished(
+        lib, (waits_for_release, "waits"), (releases, "releases"), (after, "after")
+    )
     # started in submission order; the waiting one finished last
     assert order == ["waiting", "releasing", "after", "released"]
     assert [e.code for e in events.events] == [EVENT_JOB_EXECUTED] * 3
