@@ -146,3 +146,29 @@ def test_jobs_added_from_many_threads_against_a_sleeping_loop_all_run_on_time() 
     finally:
         scheduler.shutdown()
     assert max(late) < 0.5, sorted(late)[-5:]
+
+
+def test_a_wall_clock_set_forward_still_wakes_the_loop_for_a_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop sleeps by the monotonic clock. After the wall clock is set
+    forward, a job due soon by the new wall time wakes the loop even though it
+    is due after the wall time the loop meant to wake at."""
+    import apscheduler_rs.schedulers.base as base_module
+
+    scheduler = background("apscheduler_rs")(timezone=UTC)
+    sweeps = counting_sweeps(scheduler)
+    scheduler.add_job(noop, "date", run_date=datetime.now(UTC) + timedelta(hours=1))
+    scheduler.start()
+    try:
+        assert wait_for(lambda: scheduler._wakes_at is not None)
+        real_time = time.time
+        jump = 3590.0  # the loop still sleeps about 3,600 s
+        monkeypatch.setattr(base_module, "time", lambda: real_time() + jump)
+        before = sweeps[0]
+        # due a minute from the new wall time: later than the hour the loop meant
+        due = datetime.fromtimestamp(real_time() + jump + 60, UTC)
+        scheduler.add_job(noop, "date", run_date=due, id="after-the-jump")
+        assert wait_for(lambda: sweeps[0] > before, 2)
+    finally:
+        scheduler.shutdown()

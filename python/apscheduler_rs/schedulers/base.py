@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta, tzinfo
 from logging import INFO, Logger, getLogger
 from threading import TIMEOUT_MAX, RLock
+from time import monotonic, time
 from typing import IO, Any, Literal
 
 from tzlocal import get_localzone
@@ -89,8 +90,9 @@ class BaseScheduler(metaclass=ABCMeta):
     """
 
     _logger: Logger
-    #: What the loop sleeps until, as the last sweep found it (see _needs_wakeup_for).
-    _wakes_at: datetime | None = None
+    #: When the loop wakes next, on the monotonic clock, as the last sweep left
+    #: it; None when unknown (see _needs_wakeup_for).
+    _wakes_at: float | None = None
     timezone: tzinfo
     jobstore_retry_interval: float
 
@@ -816,7 +818,12 @@ class BaseScheduler(metaclass=ABCMeta):
         if wakes_at is None or not _wakeup_is_ours(type(self)) or "wakeup" in vars(self):
             return True
         run_time = job.next_run_time
-        return run_time is not None and run_time < wakes_at
+        if run_time is None:
+            return False
+        # Compared as time left on each clock: the loop sleeps by the monotonic
+        # clock, so a job due before it wakes is woken for even if the wall
+        # clock was set forward meanwhile.
+        return run_time.timestamp() - time() < wakes_at - monotonic()
 
     def _checked_job_defaults(self) -> dict[str, Any] | None:
         """``job_defaults`` as a job holds them once ``Job._apply`` has checked
@@ -876,8 +883,9 @@ class BaseScheduler(metaclass=ABCMeta):
                 if store_next:
                     next_wakeup = self._earlier(next_wakeup, store_next.astimezone(self.timezone))
             # set before the lock is released: a job added after this sweep
-            # read its store is compared with what the loop will sleep until
-            self._wakes_at = next_wakeup
+            # read its store is compared with when the loop will wake
+            if next_wakeup is not None:
+                self._wakes_at = monotonic() + next_wakeup.timestamp() - time()
 
         for event in events:
             self._dispatch_event(event)
