@@ -11,7 +11,8 @@ from inspect import isclass, ismethod
 from typing import Any
 from uuid import uuid4
 
-from apscheduler_rs.triggers.base import BaseTrigger
+from apscheduler_rs._core import JobCore
+from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling
 from apscheduler_rs.util import (
     check_callable_args,
     convert_to_datetime,
@@ -28,6 +29,11 @@ UTC = timezone.utc
 #: Marks an attribute that a change leaves as it is (``None`` is a value).
 _ABSENT: Any = object()
 
+#: ``kwargs`` for a job given none: an empty dict that the job makes only when
+#: its ``kwargs`` is read (most jobs have none, and never have it read). Never
+#: stored or changed itself.
+NO_KWARGS: dict[str, Any] = {}
+
 
 def is_trigger(obj: object) -> bool:
     """``isinstance(obj, BaseTrigger)``, at C speed for real subclasses (the ABC's
@@ -35,32 +41,19 @@ def is_trigger(obj: object) -> bool:
     return BaseTrigger in type(obj).__mro__ or isinstance(obj, BaseTrigger)
 
 
-class Job:
+class Job(RustBackedPickling, JobCore):
     """One scheduled job.
 
     Attributes: ``id``, ``name``, ``func`` (and ``func_ref``, its textual
     reference when it has one), ``args``, ``kwargs``, ``trigger``, ``executor``
     (alias), ``misfire_grace_time`` (seconds a run may be late; ``None``: any),
     ``coalesce``, ``max_instances``, ``next_run_time`` (``None`` while paused).
+
+    The attributes are kept by the Rust base class (``JobCore``), compactly:
+    what jobs added alike have in common is shared between them.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_jobstore_alias",
-        "_scheduler",
-        "args",
-        "coalesce",
-        "executor",
-        "func",
-        "func_ref",
-        "id",
-        "kwargs",
-        "max_instances",
-        "misfire_grace_time",
-        "name",
-        "next_run_time",
-        "trigger",
-    )
+    __slots__ = ()
 
     def __init__(self, scheduler: Any, id: str | None = None, **kwargs: Any) -> None:
         kwargs["id"] = id
@@ -75,10 +68,8 @@ class Job:
         return job
 
     def _init(self, scheduler: Any, attributes: dict[str, Any]) -> None:
-        self._scheduler = scheduler
-        self._jobstore_alias: str | None = None
         attributes["id"] = attributes.get("id") or uuid4().hex
-        self._apply(attributes, new=True)
+        self._apply(attributes, new=True, scheduler=scheduler)
 
     # Shortcuts to the scheduler's methods for this job.
 
@@ -125,11 +116,12 @@ class Job:
         """Check every change first, then apply them all (see :meth:`_apply`)."""
         self._apply(changes, new=False)
 
-    def _apply(self, changes: dict[str, Any], new: bool) -> None:
+    def _apply(self, changes: dict[str, Any], new: bool, scheduler: Any = _ABSENT) -> None:
         """Check every change first, then apply them all: a refused change leaves
         the job as it was. Checks run in a fixed order (id, func/args/kwargs,
         name, options, trigger, executor, next run time), which decides the error
-        a call with several mistakes gets. ``changes`` is consumed."""
+        a call with several mistakes gets. ``changes`` is consumed. A new job
+        made by a scheduler is given it (``scheduler``) and no store yet."""
         # One pop per attribute (_ABSENT: not changed) and plain assignments at
         # the end: this runs for every job added and every run time stored.
         pop = changes.pop
@@ -209,41 +201,54 @@ class Job:
 
         next_run_time = pop("next_run_time", _ABSENT)
         if next_run_time is not _ABSENT:
-            next_run_time = self._as_run_time(next_run_time)
+            next_run_time = self._as_run_time(
+                next_run_time, self._scheduler if scheduler is _ABSENT else scheduler
+            )
 
         if changes:
             raise AttributeError(
                 "The following are not modifiable attributes of Job: {}".format(", ".join(changes))
             )
 
+        assigned: dict[str, Any] = {}
+        if scheduler is not _ABSENT:
+            assigned["_scheduler"] = scheduler
+            assigned["_jobstore_alias"] = None
         if job_id is not _ABSENT:
-            self.id = job_id
+            assigned["id"] = job_id
         if calls:
-            self.func = func
-            self.func_ref = func_ref
-            self.args = args
-            self.kwargs = kwargs
+            assigned["func"] = func
+            assigned["func_ref"] = func_ref
+            assigned["args"] = args
+            if kwargs is NO_KWARGS:
+                assigned["_kwargs_empty"] = True
+            else:
+                assigned["kwargs"] = kwargs
         if name is not _ABSENT:
-            self.name = name
+            assigned["name"] = name
         if misfire_grace_time is not _ABSENT:
-            self.misfire_grace_time = misfire_grace_time
+            assigned["misfire_grace_time"] = misfire_grace_time
         if coalesce is not _ABSENT:
-            self.coalesce = coalesce
+            assigned["coalesce"] = coalesce
         if max_instances is not _ABSENT:
-            self.max_instances = max_instances
+            assigned["max_instances"] = max_instances
         if trigger is not _ABSENT:
-            self.trigger = trigger
+            assigned["trigger"] = trigger
         if executor is not _ABSENT:
-            self.executor = executor
+            assigned["executor"] = executor
         if next_run_time is not _ABSENT:
-            self.next_run_time = next_run_time
+            assigned["next_run_time"] = next_run_time
+        # one call: the shared attributes become one (interned) spec
+        self._assign(**assigned)
 
-    def _as_run_time(self, value: Any) -> datetime | None:
-        """``value`` checked and converted for ``next_run_time``."""
+    def _as_run_time(self, value: Any, scheduler: Any = None) -> datetime | None:
+        """``value`` checked and converted for ``next_run_time`` (a naive value is
+        in the time zone of ``scheduler``, by default the job's)."""
         # an aware datetime (what triggers return) needs no conversion
         if type(value) is datetime and value.tzinfo is not None:
             return value
-        return convert_to_datetime(value, self._scheduler.timezone, "next_run_time")
+        scheduler = self._scheduler if scheduler is None else scheduler
+        return convert_to_datetime(value, scheduler.timezone, "next_run_time")
 
     def _set_next_run_time(self, value: Any) -> None:
         """``_modify(next_run_time=value)``, for the scheduler's every due run."""
@@ -283,20 +288,23 @@ class Job:
             raise ValueError(
                 f"Job has version {state['version']}, but only version 1 can be handled"
             )
-        self.id = state["id"]
         func_ref = state["func"]
         # interned as obj_to_ref's are: restored jobs of one function share it
-        self.func_ref = sys.intern(func_ref) if type(func_ref) is str else func_ref
-        self.func = ref_to_obj(self.func_ref)
-        self.trigger = state["trigger"]
-        self.executor = state["executor"]
-        self.args = state["args"]
-        self.kwargs = state["kwargs"]
-        self.name = state["name"]
-        self.misfire_grace_time = state["misfire_grace_time"]
-        self.coalesce = state["coalesce"]
-        self.max_instances = state["max_instances"]
-        self.next_run_time = state["next_run_time"]
+        func_ref = sys.intern(func_ref) if type(func_ref) is str else func_ref
+        self._assign(
+            id=state["id"],
+            func_ref=func_ref,
+            func=ref_to_obj(func_ref),
+            trigger=state["trigger"],
+            executor=state["executor"],
+            args=state["args"],
+            kwargs=state["kwargs"],
+            name=state["name"],
+            misfire_grace_time=state["misfire_grace_time"],
+            coalesce=state["coalesce"],
+            max_instances=state["max_instances"],
+            next_run_time=state["next_run_time"],
+        )
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Job):

@@ -53,6 +53,10 @@ fn to_date(value: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
 }
 
 impl PyCalendarIntervalTrigger {
+    pub(crate) fn bridge(&self) -> &Bridge {
+        &self.bridge
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn build(
         tz: &Bound<'_, PyAny>,

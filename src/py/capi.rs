@@ -192,6 +192,47 @@ fn read_raw(dt: &Bound<'_, PyAny>) -> Option<(NaiveDateTime, bool, Option<*mut f
     Some((with_micro(wall, micro), fold != 0, tzinfo))
 }
 
+/// What identifies an aware datetime's value in a given tzinfo: its packed
+/// fields (`data`) and fold, read by layout (no conversion).
+pub type Packed = ([u8; 10], u8);
+
+/// The packed value of `dt` when it is a plain datetime whose tzinfo is the
+/// object at `tz`; `None` otherwise or when the fast path is off.
+pub fn packed_in(dt: &Bound<'_, PyAny>, tz: *mut ffi::PyObject) -> Option<Packed> {
+    if !enabled() {
+        return None;
+    }
+    let api = capi()?;
+    if unsafe { ffi::Py_TYPE(dt.as_ptr()) } != api.datetime_type {
+        return None;
+    }
+    let raw = dt.as_ptr() as *const RawDateTime;
+    unsafe {
+        if std::ptr::addr_of!((*raw).hastzinfo).read() == 0
+            || std::ptr::addr_of!((*raw).tzinfo).read() != tz
+        {
+            return None;
+        }
+        Some((
+            std::ptr::addr_of!((*raw).data).read(),
+            std::ptr::addr_of!((*raw).fold).read(),
+        ))
+    }
+}
+
+/// A datetime's wall time and fold, by layout, when its tzinfo is the object
+/// at `tz` (compared by address, no reference taken); `None` otherwise or when
+/// the fast path is off.
+pub fn read_in(dt: &Bound<'_, PyAny>, tz: *mut ffi::PyObject) -> Option<(NaiveDateTime, bool)> {
+    if !enabled() {
+        return None;
+    }
+    match read_raw(dt)? {
+        (wall, fold, Some(tzinfo)) if tzinfo == tz => Some((wall, fold)),
+        _ => None,
+    }
+}
+
 /// A datetime's wall time, fold and tzinfo (null-free `Py` handle), by layout
 /// when the fast path is on; `None` means "use the attribute route".
 pub fn read<'py>(

@@ -104,6 +104,10 @@ fn keeps_core_constructor(cls: &Bound<'_, PyType>) -> PyResult<bool> {
 }
 
 impl PyCronTrigger {
+    pub(crate) fn bridge(&self) -> &Bridge {
+        &self.bridge
+    }
+
     fn build(
         tz: &Bound<'_, PyAny>,
         start: Option<Bound<'_, PyAny>>,

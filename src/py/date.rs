@@ -16,6 +16,14 @@ pub struct PyDateTrigger {
 }
 
 impl PyDateTrigger {
+    pub(crate) fn run_date_object(&self) -> &Py<PyAny> {
+        &self.run_date
+    }
+
+    pub(crate) fn run_date_instant(&self) -> PyResult<i64> {
+        Ok(self.core.run_date.utc_micros()?)
+    }
+
     fn build(run_date: Bound<'_, PyAny>) -> PyResult<Self> {
         let value = to_zoned(&run_date, None)?;
         Ok(PyDateTrigger {

@@ -5,7 +5,6 @@
 //! `datetime(bytes10, tzinfo)`, which takes one call instead of eight arguments.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -248,30 +247,14 @@ pub fn store_instant(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
     Ok(to_zoned(dt, None)?.utc_micros()?)
 }
 
-/// Converts datetimes for one trigger: knows the trigger's own tzinfo object,
-/// and remembers the last datetime it made (the job's next run time, which
-/// comes back as the previous fire time). Datetimes are immutable and the memo
-/// holds a reference, so identity is a safe key. Inputs (`now`, shared by every
-/// job of a sweep) are remembered per thread instead, in [`LAST_INPUT`]: one
-/// slot for all triggers keeps an idle trigger from holding a datetime.
+/// Converts datetimes for one trigger: knows the trigger's own tzinfo object
+/// and its zone. Inputs (`now`, shared by every job of a sweep) are remembered
+/// per thread, in [`LAST_INPUT`]; a trigger remembers nothing, so an idle one
+/// holds no datetime (a job keeps its next run time as an instant and has it
+/// rebuilt here when read).
 pub struct Bridge {
     pub tz: Py<PyAny>,
     pub zone: Zone,
-    last_output: Mutex<Option<Output>>,
-    /// Lock-free copy of the last output made from an instant: its address and
-    /// instant. Written (under the memo lock) as: address 0, instant, address;
-    /// a reader that sees the same address before and after reading the
-    /// instant has a consistent pair. The memo holds the object, so the
-    /// address cannot be reused while it is published.
-    output_addr: AtomicUsize,
-    output_utc: AtomicI64,
-}
-
-/// A datetime a trigger returned, always in its own zone.
-struct Output {
-    obj: Py<PyAny>,
-    wall: NaiveDateTime,
-    fold: bool,
 }
 
 /// The last input datetime converted on this thread, for the tzinfo object it
@@ -282,7 +265,18 @@ struct Input {
     value: ZonedDateTime,
 }
 
+/// The last datetime a trigger made on this thread, by value: its tzinfo, its
+/// packed fields and its instant. A chain of fire times (each one the next
+/// call's previous fire time) then needs no conversion back. It holds the
+/// tzinfo (so that no other can take its address) but not the datetime.
+struct Made {
+    tz: Py<PyAny>,
+    packed: super::capi::Packed,
+    utc: i64,
+}
+
 thread_local! {
+    static LAST_MADE: std::cell::RefCell<Option<Made>> = const { std::cell::RefCell::new(None) };
     static LAST_INPUT: std::cell::RefCell<Option<Input>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -315,9 +309,6 @@ impl Bridge {
         Ok(Bridge {
             tz: tz.clone().unbind(),
             zone: zone_of(tz)?,
-            last_output: Mutex::new(None),
-            output_addr: AtomicUsize::new(0),
-            output_utc: AtomicI64::new(0),
         })
     }
 
@@ -328,15 +319,6 @@ impl Bridge {
     /// An aware datetime as a core value, in its own zone. Naive datetimes are
     /// local time, as Python's `astimezone` reads them.
     pub fn to_core(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
-        let remembered = self
-            .last_output
-            .lock()
-            .as_ref()
-            .filter(|seen| seen.obj.as_ptr() == dt.as_ptr())
-            .map(|seen| ZonedDateTime::new(seen.wall, seen.fold, self.zone.clone()));
-        if let Some(value) = remembered {
-            return Ok(value);
-        }
         let tz = self.tz.as_ptr() as usize;
         if let Some(value) = remembered_input(dt, tz) {
             return Ok(value);
@@ -361,17 +343,27 @@ impl Bridge {
         to_zoned(dt, Some((self.tz.bind(dt.py()), &self.zone)))
     }
 
-    /// The instant (UTC microseconds) of a datetime, from the memo when it is
-    /// one we saw or made last (the common case: the previous fire time).
+    /// The instant (UTC microseconds) of a datetime; read in place when it is
+    /// in this trigger's own tzinfo (the usual previous fire time).
     pub fn utc_of(&self, dt: &Bound<'_, PyAny>) -> PyResult<i64> {
-        let addr = dt.as_ptr() as usize;
-        if self.output_addr.load(Ordering::Acquire) == addr {
-            let utc = self.output_utc.load(Ordering::Acquire);
-            if self.output_addr.load(Ordering::Acquire) == addr {
+        let tz = self.tz.as_ptr();
+        if let Some(packed) = super::capi::packed_in(dt, tz) {
+            let made = LAST_MADE.try_with(|slot| {
+                slot.try_borrow().ok().and_then(|last| {
+                    last.as_ref()
+                        .filter(|m| m.tz.as_ptr() == tz && m.packed == packed)
+                        .map(|m| m.utc)
+                })
+            });
+            if let Ok(Some(utc)) = made {
                 return Ok(utc);
             }
         }
-        Ok(self.to_core(dt)?.utc_micros()?)
+        if let Some((wall, fold)) = super::capi::read_in(dt, tz) {
+            let offset = self.zone.utcoffset(wall, fold)?;
+            return Ok(crate::time::civil::naive_to_micros(wall) - offset);
+        }
+        Ok(self.convert(dt)?.utc_micros()?)
     }
 
     /// Whether [`Self::instant_to_new_py`] rebuilds `dt` (whose value is
@@ -388,60 +380,60 @@ impl Bridge {
         self.round_trips(value)
     }
 
+    /// The instant of `dt` if [`Self::instant_to_new_py`] rebuilds it exactly
+    /// (see [`Self::rebuilds`]); never for a zone only Python can compute.
+    pub fn exact_instant(&self, dt: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+        if matches!(self.zone, Zone::Foreign(_)) {
+            return Ok(None);
+        }
+        let py = dt.py();
+        if !dt.get_type().is(datetime_type(py)?)
+            || !dt.getattr(intern!(py, "tzinfo"))?.is(self.tz.bind(py))
+        {
+            return Ok(None);
+        }
+        let value = self.convert(dt)?;
+        Ok(self
+            .round_trips(&value)?
+            .then(|| value.utc_micros())
+            .transpose()?)
+    }
+
     /// Whether `value`, in this trigger's zone, is the wall time and fold that
     /// its own instant maps back to.
     pub fn round_trips(&self, value: &ZonedDateTime) -> PyResult<bool> {
         Ok(self.zone.fromutc(value.utc_micros()?)? == (value.wall, value.fold))
     }
 
-    /// The datetime of an instant in this trigger's zone, not remembered: for
-    /// values rebuilt on demand (a start date), not fire times.
+    /// The datetime of an instant in this trigger's zone.
     pub fn instant_to_new_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
         let (wall, fold) = self.zone.fromutc(utc)?;
-        new_datetime(py, wall, fold, self.tz.bind(py))
-    }
-
-    /// The datetime of an instant in this trigger's zone.
-    pub fn instant_to_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
-        let (wall, fold) = self.zone.fromutc(utc)?;
-        let dt = new_datetime(py, wall, fold, self.tz.bind(py))?;
-        self.remember_output(&dt, wall, fold, Some(utc));
+        let tz = self.tz.bind(py);
+        let dt = new_datetime(py, wall, fold, tz)?;
+        if let Some(packed) = super::capi::packed_in(&dt, tz.as_ptr()) {
+            // The replaced tzinfo is released after the borrow ends: that can
+            // run Python code, which may make datetimes again.
+            let replaced = LAST_MADE.try_with(|slot| {
+                let mut last = slot.try_borrow_mut().ok()?;
+                match last.as_mut() {
+                    Some(made) if made.tz.as_ptr() == tz.as_ptr() => {
+                        made.packed = packed;
+                        made.utc = utc;
+                        None
+                    }
+                    _ => last.replace(Made {
+                        tz: tz.clone().unbind(),
+                        packed,
+                        utc,
+                    }),
+                }
+            });
+            drop(replaced);
+        }
         Ok(dt)
     }
 
     pub fn to_py<'py>(&self, py: Python<'py>, value: ZonedDateTime) -> PyResult<Bound<'py, PyAny>> {
-        let dt = new_datetime(py, value.wall, value.fold, self.tz.bind(py))?;
-        self.remember_output(&dt, value.wall, value.fold, None);
-        Ok(dt)
-    }
-
-    /// Remember a datetime we returned (always in the trigger's own zone), and
-    /// publish its instant for [`Self::utc_of`] when known.
-    fn remember_output(
-        &self,
-        dt: &Bound<'_, PyAny>,
-        wall: NaiveDateTime,
-        fold: bool,
-        utc: Option<i64>,
-    ) {
-        let seen = Output {
-            obj: dt.clone().unbind(),
-            wall,
-            fold,
-        };
-        let replaced = {
-            let mut memo = self.last_output.lock();
-            self.output_addr.store(0, Ordering::Release);
-            let replaced = memo.replace(seen);
-            if let Some(utc) = utc {
-                self.output_utc.store(utc, Ordering::Release);
-                self.output_addr
-                    .store(dt.as_ptr() as usize, Ordering::Release);
-            }
-            replaced
-        };
-        // After the lock: releasing a datetime can run Python code that calls
-        // back into this trigger.
-        drop(replaced);
+        new_datetime(py, value.wall, value.fold, self.tz.bind(py))
     }
 }

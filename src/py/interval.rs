@@ -106,6 +106,10 @@ fn interval_of(py: Python<'_>, parts: [Component<'_>; 5]) -> PyResult<(i64, f64)
 }
 
 impl PyIntervalTrigger {
+    pub(crate) fn bridge(&self) -> &Bridge {
+        &self.bridge
+    }
+
     /// The trigger for an interval (microseconds, and `total_seconds()`), a
     /// start date (`None`: now plus the interval) and an optional end date.
     fn build(
@@ -262,7 +266,7 @@ impl PyIntervalTrigger {
             timestamp += uniform.call1((0, jitter.bind(py)))?.extract::<f64>()?;
         }
         match self.core.fire_instant(timestamp)? {
-            Some(utc) => self.bridge.instant_to_py(py, utc),
+            Some(utc) => self.bridge.instant_to_new_py(py, utc),
             None => Ok(py.None().into_bound(py)),
         }
     }

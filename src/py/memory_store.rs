@@ -1,12 +1,127 @@
 //! `MemoryJobStoreCore`: the Rust base of `apscheduler_rs.jobstores.memory.MemoryJobStore`.
-//! Stores any job object by its `id` and `next_run_time` attributes.
+//!
+//! Our own jobs (`JobCore`) go in an index that finds them by the id they
+//! carry; any other object with `id` and `next_run_time` attributes (as
+//! APScheduler's store accepts) goes in one that keeps a copy of its id. Both
+//! order by (next run time, id), paused jobs last, and are read as one.
 
 use parking_lot::Mutex;
 use pyo3::intern;
 use pyo3::prelude::*;
 
 use super::datetime::store_instant;
+use super::job::{JobId, PyJob};
+use super::job_index::{OwnIdIndex, Released};
+use crate::error::Error;
 use crate::store::memory::{JobIndex, RunAt};
+
+#[derive(Default)]
+struct Indexes {
+    own: OwnIdIndex,
+    other: JobIndex<Py<PyAny>>,
+}
+
+/// A job's id as the indexes know it: the id bytes, and the text for the
+/// index of other objects (which holds only ids that are valid UTF-8).
+fn id_text(id: &[u8]) -> Option<&str> {
+    std::str::from_utf8(id).ok()
+}
+
+impl Indexes {
+    fn contains(&self, id: &[u8]) -> bool {
+        self.own.contains(id) || id_text(id).is_some_and(|text| self.other.get(text).is_some())
+    }
+
+    fn get(&self, py: Python<'_>, id: &[u8]) -> Option<Py<PyAny>> {
+        if let Some(job) = self.own.get(id) {
+            return Some(job.clone_ref(py).into_any());
+        }
+        self.other.get(id_text(id)?).map(|job| job.clone_ref(py))
+    }
+
+    /// Remove the job with this id from whichever index has it.
+    fn remove(&mut self, id: &[u8]) -> Option<Removed> {
+        if let Some(released) = self.own.remove(id) {
+            return Some(Removed::Own(released));
+        }
+        let text = id_text(id)?;
+        self.other.remove(text).ok().map(Removed::Other)
+    }
+
+    /// The jobs in order (both indexes merged), up to `until` if given.
+    fn ordered(&self, py: Python<'_>, until: Option<RunAt>) -> Vec<Py<PyAny>> {
+        let mut own = self.own.entries().peekable();
+        let mut other = self
+            .other
+            .entries()
+            .map(|(run_at, id, job)| (run_at, id.as_bytes(), job))
+            .peekable();
+        let mut jobs = Vec::new();
+        loop {
+            let take_own = match (own.peek(), other.peek()) {
+                (Some(a), Some(b)) => (a.0, a.1) <= (b.0, b.1),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (run_at, job) = if take_own {
+                own.next().map(|(r, _, j)| (r, j.clone_ref(py).into_any()))
+            } else {
+                other.next().map(|(r, _, j)| (r, j.clone_ref(py)))
+            }
+            .expect("peeked");
+            if until.is_some_and(|until| run_at > until) {
+                break;
+            }
+            jobs.push(job);
+        }
+        jobs
+    }
+}
+
+/// What a removal let go of, dropped once the store's lock is released.
+enum Removed {
+    Own(#[allow(dead_code)] Released),
+    Other(#[allow(dead_code)] Py<PyAny>),
+}
+
+/// Where a job sorts: by its next run time (`None`: paused, last).
+fn run_at_of(job: &Bound<'_, PyAny>) -> PyResult<RunAt> {
+    if let Ok(own) = job.cast::<PyJob>() {
+        if let Some(kept) = own.get().next_run_instant() {
+            return Ok(RunAt::from(kept));
+        }
+    }
+    let next = job.getattr(intern!(job.py(), "next_run_time"))?;
+    if next.is_none() {
+        Ok(RunAt::PAUSED)
+    } else {
+        Ok(RunAt::at(store_instant(&next)?))
+    }
+}
+
+/// The id to look for: only strings can be ids (anything else is found nowhere).
+fn lookup_id(job_id: &Bound<'_, PyAny>) -> Option<JobId> {
+    JobId::from_py(job_id).ok()
+}
+
+/// A job to add: ours with its id (for the own-id index), or any other
+/// object with a copy of its `id`.
+enum Incoming<'a, 'py> {
+    Own(&'a Bound<'py, PyJob>, JobId),
+    Other(String),
+}
+
+fn incoming<'a, 'py>(job: &'a Bound<'py, PyAny>) -> PyResult<Incoming<'a, 'py>> {
+    if let Ok(own) = job.cast::<PyJob>() {
+        if let Some(id) = own.get().id() {
+            return Ok(Incoming::Own(own, id.clone()));
+        }
+    }
+    Ok(Incoming::Other(
+        job.getattr(intern!(job.py(), "id"))?.extract()?,
+    ))
+}
 
 #[pyclass(
     subclass,
@@ -16,22 +131,39 @@ use crate::store::memory::{JobIndex, RunAt};
 )]
 pub struct PyMemoryJobStore {
     // The lock is never held while Python runs: ids and run times are read
-    // before taking it, and replaced job objects are dropped after releasing
-    // it (a job's __del__ could otherwise call back into the store).
-    index: Mutex<JobIndex<Py<PyAny>>>,
+    // before taking it, and released jobs are dropped after releasing it (a
+    // job's __del__ could otherwise call back into the store).
+    indexes: Mutex<Indexes>,
 }
 
-/// A job's id and where it sorts.
-fn key_of(job: &Bound<'_, PyAny>) -> PyResult<(String, RunAt)> {
-    let py = job.py();
-    let id: String = job.getattr(intern!(py, "id"))?.extract()?;
-    let next = job.getattr(intern!(py, "next_run_time"))?;
-    let run_at = if next.is_none() {
-        RunAt::PAUSED
-    } else {
-        RunAt::at(store_instant(&next)?)
-    };
-    Ok((id, run_at))
+impl PyMemoryJobStore {
+    /// Add `job`, refused (ConflictingIdError) if its id is taken.
+    fn insert(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = job.py();
+        let run_at = run_at_of(job)?;
+        let incoming = incoming(job)?;
+        let mut indexes = self.indexes.lock();
+        match incoming {
+            Incoming::Own(own, id) => {
+                if indexes.contains(id.as_bytes()) {
+                    drop(indexes);
+                    let text = id.to_py(py)?.to_string();
+                    return Err(Error::ConflictingId(text).into());
+                }
+                indexes.own.insert(py, run_at, own);
+            }
+            Incoming::Other(id) => {
+                if indexes.own.contains(id.as_bytes()) {
+                    drop(indexes);
+                    return Err(Error::ConflictingId(id).into());
+                }
+                let added = indexes.other.add(&id, run_at, job.clone().unbind());
+                drop(indexes);
+                added?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -40,28 +172,34 @@ impl PyMemoryJobStore {
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
         PyMemoryJobStore {
-            index: Mutex::new(JobIndex::new()),
+            indexes: Mutex::new(Indexes::default()),
         }
     }
 
-    fn lookup_job(&self, py: Python<'_>, job_id: &str) -> Option<Py<PyAny>> {
-        self.index.lock().get(job_id).map(|job| job.clone_ref(py))
+    fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> Option<Py<PyAny>> {
+        let id = lookup_id(job_id)?;
+        self.indexes.lock().get(py, id.as_bytes())
     }
 
     fn get_due_jobs(&self, py: Python<'_>, now: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
-        let now = store_instant(now)?;
-        Ok(self
-            .index
-            .lock()
-            .due(now)
-            .map(|job| job.clone_ref(py))
-            .collect())
+        let now = RunAt::at(store_instant(now)?);
+        Ok(self.indexes.lock().ordered(py, Some(now)))
     }
 
     fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         // The first job's attribute as it is now (APScheduler reads it too): a
         // job changed without update_job still wakes the scheduler.
-        let first = self.index.lock().first().map(|job| job.clone_ref(py));
+        let first = {
+            let indexes = self.indexes.lock();
+            let own = indexes.own.entries().next();
+            let other = indexes.other.entries().next();
+            match (own, other) {
+                (Some(a), Some(b)) if (b.0, b.1.as_bytes()) < (a.0, a.1) => Some(b.2.clone_ref(py)),
+                (Some(a), _) => Some(a.2.clone_ref(py).into_any()),
+                (None, Some(b)) => Some(b.2.clone_ref(py)),
+                (None, None) => None,
+            }
+        };
         match first {
             Some(job) => Ok(Some(
                 job.bind(py).getattr(intern!(py, "next_run_time"))?.unbind(),
@@ -71,34 +209,54 @@ impl PyMemoryJobStore {
     }
 
     fn get_all_jobs(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
-        self.index
-            .lock()
-            .iter()
-            .map(|job| job.clone_ref(py))
-            .collect()
+        self.indexes.lock().ordered(py, None)
     }
 
     fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (id, run_at) = key_of(job)?;
-        let added = self.index.lock().add(&id, run_at, job.clone().unbind());
-        Ok(added?)
+        self.insert(job)
     }
 
     pub(crate) fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (id, run_at) = key_of(job)?;
-        let old = self.index.lock().update(&id, run_at, job.clone().unbind());
-        drop(old?);
+        let py = job.py();
+        let run_at = run_at_of(job)?;
+        let incoming = incoming(job)?;
+        let id = match &incoming {
+            Incoming::Own(_, id) => id.clone(),
+            Incoming::Other(text) => JobId::from_py(&pyo3::types::PyString::new(py, text))?,
+        };
+        let mut indexes = self.indexes.lock();
+        let Some(removed) = indexes.remove(id.as_bytes()) else {
+            drop(indexes);
+            return Err(Error::JobLookup(id.to_py(py)?.to_string()).into());
+        };
+        match incoming {
+            Incoming::Own(own, _) => indexes.own.insert(py, run_at, own),
+            Incoming::Other(text) => {
+                // just removed, so the id is free
+                let _ = indexes.other.add(&text, run_at, job.clone().unbind());
+            }
+        }
+        drop(indexes);
+        drop(removed);
         Ok(())
     }
 
-    pub(crate) fn remove_job(&self, job_id: &str) -> PyResult<()> {
-        let removed = self.index.lock().remove(job_id);
-        drop(removed?);
-        Ok(())
+    pub(crate) fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let removed = lookup_id(job_id).and_then(|id| self.indexes.lock().remove(id.as_bytes()));
+        match removed {
+            Some(removed) => {
+                drop(removed);
+                Ok(())
+            }
+            None => Err(Error::JobLookup(job_id.str()?.to_string()).into()),
+        }
     }
 
     fn remove_all_jobs(&self) {
-        let old = std::mem::take(&mut *self.index.lock());
-        drop(old);
+        let old = std::mem::take(&mut *self.indexes.lock());
+        let Indexes { mut own, other } = old;
+        let released = own.clear();
+        drop(released);
+        drop(other);
     }
 }

@@ -268,7 +268,7 @@ impl PyDueJobStep {
             scheduler.call_method1(intern!(py, "remove_job"), (job_id, alias))?;
             return Ok(());
         }
-        store.get().remove_job(job_id.extract()?)?;
+        store.get().remove_job(job_id)?;
         let report_removed = self.report_removed.bind(py);
         if !report_removed.is_none() {
             report_removed.call1((job_id, alias))?;

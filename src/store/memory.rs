@@ -141,6 +141,18 @@ impl<J> JobIndex<J> {
     pub fn iter(&self) -> impl Iterator<Item = &J> {
         self.order.values()
     }
+
+    /// Every job in run order with where it sorts: its run time and id.
+    pub fn entries(&self) -> impl Iterator<Item = (RunAt, &str, &J)> {
+        self.order
+            .iter()
+            .map(|((run_at, id), job)| (*run_at, id.as_ref(), job))
+    }
+
+    /// Where the job with this id sorts (its run time), if present.
+    pub fn run_at(&self, id: &str) -> Option<RunAt> {
+        self.run_at.get(id).copied()
+    }
 }
 
 #[cfg(test)]

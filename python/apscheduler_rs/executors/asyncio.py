@@ -19,6 +19,7 @@ from apscheduler_rs.executors.base import (
     _failed,
     _starts,
     _succeeded,
+    call_job,
     run_coroutine_job_for,
     run_job_for,
 )
@@ -238,7 +239,7 @@ def _start_runs(
         if not _starts(job, alias, run_time, logger, wanted, events):
             continue
         try:
-            coro = job.func(*job.args, **job.kwargs)
+            coro = call_job(job)
             awaited = coro.send(None)
         except StopIteration as stop:
             _succeeded(job, alias, run_time, stop.value, logger, wanted, events)

@@ -13,6 +13,7 @@ from traceback import format_tb
 from types import TracebackType
 from typing import Any
 
+from apscheduler_rs._core import JobCore
 from apscheduler_rs.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -149,6 +150,14 @@ def _logger(name: str) -> logging.Logger:
     return logger
 
 
+def call_job(job: Any) -> Any:
+    """``job.func(*job.args, **job.kwargs)``; for our jobs without making an
+    empty ``kwargs`` dict the job does not have yet."""
+    if isinstance(job, JobCore):
+        return job._call()
+    return job.func(*job.args, **job.kwargs)
+
+
 def _starts(
     job: Any,
     jobstore_alias: str | None,
@@ -246,7 +255,7 @@ def run_job_for(
         if not _starts(job, jobstore_alias, run_time, logger, wanted, events):
             continue
         try:
-            retval = job.func(*job.args, **job.kwargs)
+            retval = call_job(job)
         except BaseException:
             _failed(job, jobstore_alias, run_time, logger, wanted, events)
         else:
@@ -276,7 +285,7 @@ async def run_coroutine_job_for(
         if not _starts(job, jobstore_alias, run_time, logger, wanted, events):
             continue
         try:
-            retval = await job.func(*job.args, **job.kwargs)
+            retval = await call_job(job)
         except BaseException:
             _failed(job, jobstore_alias, run_time, logger, wanted, events)
         else:

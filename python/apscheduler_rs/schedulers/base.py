@@ -41,7 +41,7 @@ from apscheduler_rs.events import (
     SchedulerEvent,
 )
 from apscheduler_rs.executors.base import BaseExecutor, MaxInstancesReachedError
-from apscheduler_rs.job import Job, is_trigger
+from apscheduler_rs.job import NO_KWARGS, Job, is_trigger
 from apscheduler_rs.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler_rs.jobstores.memory import MemoryJobStore
 from apscheduler_rs.schedulers import SchedulerAlreadyRunningError, SchedulerNotRunningError
@@ -451,7 +451,7 @@ class BaseScheduler(metaclass=ABCMeta):
             "executor": executor,
             "func": func,
             "args": tuple(args) if args is not None else (),
-            "kwargs": dict(kwargs) if kwargs is not None else {},
+            "kwargs": dict(kwargs) if kwargs is not None else NO_KWARGS,
             "id": id,
             "name": name,
         }

@@ -1,0 +1,725 @@
+//! `JobCore`: where `apscheduler_rs.job.Job` keeps its attributes.
+//!
+//! Most of what a job holds is what it shares with the jobs added next to it:
+//! its scheduler and store, its function (with reference and name), executor
+//! and options. Those live in one immutable `JobSpec`, interned so that such
+//! jobs share one. A job keeps its own id (inline, not as a Python string),
+//! arguments, trigger and next run time; an empty `kwargs` is made only when
+//! read, and a next run time that the job's trigger rebuilds exactly is kept
+//! as an instant instead of a datetime. Python sees APScheduler's attributes,
+//! unset until first assigned, as slots are.
+//!
+//! Locking: a job's state is behind a mutex that is never held while Python
+//! code could run (no calls, no allocation of Python objects, no releasing
+//! of references), so the garbage collector's traversal, which may run at any
+//! allocation, can always take it; replaced values are dropped after it is
+//! released.
+
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
+use pyo3::gc::PyVisit;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::{ffi, PyTraverseError};
+use smallvec::SmallVec;
+
+use super::run_time;
+
+/// A job id: its UTF-8 bytes (lone surrogates as "surrogatepass" writes them),
+/// so that byte order is Python's code-point order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(SmallVec<[u8; 16]>);
+
+impl JobId {
+    pub fn from_py(value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = value
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("id must be a nonempty string"))?;
+        if let Ok(utf8) = text.to_str() {
+            return Ok(JobId(SmallVec::from_slice(utf8.as_bytes())));
+        }
+        let py = value.py();
+        let encoded = text.call_method1(intern!(py, "encode"), ("utf-8", "surrogatepass"))?;
+        Ok(JobId(SmallVec::from_slice(
+            encoded.cast::<PyBytes>()?.as_bytes(),
+        )))
+    }
+
+    pub fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => Ok(PyString::new(py, text)),
+            Err(_) => Ok(PyBytes::new(py, &self.0)
+                .call_method1(intern!(py, "decode"), ("utf-8", "surrogatepass"))?
+                .cast_into::<PyString>()?),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The attributes a job shares with others, in `JobSpec.fields` order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shared {
+    Scheduler,
+    JobstoreAlias,
+    Func,
+    FuncRef,
+    Name,
+    Executor,
+    MisfireGraceTime,
+    Coalesce,
+    MaxInstances,
+}
+
+const SHARED_COUNT: usize = 9;
+
+impl Shared {
+    const ALL: [Shared; SHARED_COUNT] = [
+        Shared::Scheduler,
+        Shared::JobstoreAlias,
+        Shared::Func,
+        Shared::FuncRef,
+        Shared::Name,
+        Shared::Executor,
+        Shared::MisfireGraceTime,
+        Shared::Coalesce,
+        Shared::MaxInstances,
+    ];
+
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Shared::Scheduler => "_scheduler",
+            Shared::JobstoreAlias => "_jobstore_alias",
+            Shared::Func => "func",
+            Shared::FuncRef => "func_ref",
+            Shared::Name => "name",
+            Shared::Executor => "executor",
+            Shared::MisfireGraceTime => "misfire_grace_time",
+            Shared::Coalesce => "coalesce",
+            Shared::MaxInstances => "max_instances",
+        }
+    }
+
+    fn named(attribute: &str) -> Option<Shared> {
+        Shared::ALL.into_iter().find(|s| s.attribute() == attribute)
+    }
+}
+
+type SharedValues = [Option<Py<PyAny>>; SHARED_COUNT];
+
+/// The shared attributes of one or more jobs (never changed: a job given a
+/// new value gets another spec). Internal; not exposed under a public name.
+#[pyclass(frozen, module = "apscheduler_rs._core", name = "JobSpec")]
+pub struct PyJobSpec {
+    values: SharedValues,
+}
+
+#[pymethods]
+impl PyJobSpec {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for value in &self.values {
+            visit.call(value)?;
+        }
+        Ok(())
+    }
+}
+
+impl PyJobSpec {
+    pub fn value(&self, which: Shared) -> Option<&Py<PyAny>> {
+        self.values[which as usize].as_ref()
+    }
+}
+
+impl Drop for PyJobSpec {
+    fn drop(&mut self) {
+        RECENT_SPECS
+            .lock()
+            .forget(self as *const PyJobSpec as usize);
+    }
+}
+
+/// The last specs made, for [`intern_spec`]: jobs added one after another
+/// usually share theirs. Entries are borrowed (object, contents) addresses: a
+/// spec removes itself when dropped, so the cache never keeps one alive.
+static RECENT_SPECS: Mutex<RecentSpecs> = Mutex::new(RecentSpecs {
+    entries: [(0, 0); 8],
+    next: 0,
+});
+
+struct RecentSpecs {
+    entries: [(usize, usize); 8],
+    next: usize,
+}
+
+impl RecentSpecs {
+    fn find(&self, py: Python<'_>, values: &SharedValues) -> Option<Py<PyJobSpec>> {
+        for &(object, contents) in &self.entries {
+            if object == 0 {
+                continue;
+            }
+            let object = object as *mut ffi::PyObject;
+            // SAFETY: an entry is removed when its spec is dropped, and both
+            // happen with the GIL held, so a listed spec is alive; one whose
+            // deallocation has begun (no references left) is passed over.
+            let spec = unsafe {
+                if ffi::Py_REFCNT(object) <= 0 {
+                    continue;
+                }
+                &*(contents as *const PyJobSpec)
+            };
+            let same = spec
+                .values
+                .iter()
+                .zip(values)
+                .all(|(a, b)| a.as_ref().map(Py::as_ptr) == b.as_ref().map(Py::as_ptr));
+            if same {
+                // SAFETY: alive (above), and the GIL is held.
+                let spec = unsafe {
+                    Bound::from_borrowed_ptr(py, object).cast_into_unchecked::<PyJobSpec>()
+                };
+                return Some(spec.unbind());
+            }
+        }
+        None
+    }
+
+    fn remember(&mut self, spec: &Py<PyJobSpec>) {
+        let slot = self.next;
+        self.next = (slot + 1) % self.entries.len();
+        self.entries[slot] = (
+            spec.as_ptr() as usize,
+            spec.get() as *const PyJobSpec as usize,
+        );
+    }
+
+    fn forget(&mut self, contents: usize) {
+        for entry in &mut self.entries {
+            if entry.1 == contents {
+                *entry = (0, 0);
+            }
+        }
+    }
+}
+
+/// A spec with `values`: a recent one with the very same objects, or a new one.
+fn intern_spec(py: Python<'_>, values: SharedValues) -> PyResult<Py<PyJobSpec>> {
+    let found = RECENT_SPECS.lock().find(py, &values);
+    if let Some(spec) = found {
+        return Ok(spec);
+    }
+    let spec = Py::new(py, PyJobSpec { values })?;
+    RECENT_SPECS.lock().remember(&spec);
+    Ok(spec)
+}
+
+/// A job's `kwargs`.
+#[derive(Default)]
+enum Kwargs {
+    #[default]
+    Unset,
+    /// `{}`, not made yet: made (and kept) when first read.
+    Empty,
+    Given(Py<PyAny>),
+}
+
+/// A job's `next_run_time`.
+#[derive(Default)]
+pub enum NextRun {
+    #[default]
+    Unset,
+    /// `None`: paused.
+    Paused,
+    /// A datetime the job's trigger rebuilds exactly from this instant (UTC
+    /// microseconds); see [`run_time`].
+    At(i64),
+    Given(Py<PyAny>),
+}
+
+#[derive(Default)]
+struct JobState {
+    spec: Option<Py<PyJobSpec>>,
+    args: Option<Py<PyAny>>,
+    kwargs: Kwargs,
+    trigger: Option<Py<PyAny>>,
+    next_run: NextRun,
+}
+
+#[pyclass(
+    frozen,
+    subclass,
+    weakref,
+    module = "apscheduler_rs._core",
+    name = "JobCore"
+)]
+pub struct PyJob {
+    /// Set once: a stored job is found (and ordered) by it.
+    id: OnceLock<JobId>,
+    state: Mutex<JobState>,
+}
+
+fn missing(slf: &Bound<'_, PyJob>, attribute: &str) -> PyErr {
+    let class = slf
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Job".to_owned());
+    PyAttributeError::new_err(format!("'{class}' object has no attribute '{attribute}'"))
+}
+
+/// A value assigned from Python (`None` is a value: attributes cannot be
+/// deleted).
+type Assigned<'py> = Bound<'py, PyAny>;
+
+impl PyJob {
+    pub fn id(&self) -> Option<&JobId> {
+        self.id.get()
+    }
+
+    fn set_id(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = JobId::from_py(value)?;
+        match self.id.get() {
+            Some(current) if *current == id => Ok(()),
+            Some(_) => Err(PyValueError::new_err("The job ID may not be changed")),
+            None => {
+                // a race with another first assignment keeps the first one
+                let _ = self.id.set(id);
+                Ok(())
+            }
+        }
+    }
+
+    fn spec(&self, py: Python<'_>) -> Option<Py<PyJobSpec>> {
+        self.state.lock().spec.as_ref().map(|s| s.clone_ref(py))
+    }
+
+    pub fn shared(&self, py: Python<'_>, which: Shared) -> Option<Py<PyAny>> {
+        let spec = self.spec(py)?;
+        spec.get().value(which).map(|v| v.clone_ref(py))
+    }
+
+    /// Replace some shared attributes (`None`: unset) with one new spec.
+    fn set_shared(
+        &self,
+        py: Python<'_>,
+        changes: Vec<(Shared, Option<Py<PyAny>>)>,
+    ) -> PyResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let current = self.spec(py);
+        let mut values: SharedValues = match &current {
+            Some(spec) => spec
+                .get()
+                .values
+                .each_ref()
+                .map(|v| v.as_ref().map(|v| v.clone_ref(py))),
+            None => Default::default(),
+        };
+        for (which, value) in changes {
+            values[which as usize] = value;
+        }
+        let spec = intern_spec(py, values)?;
+        let replaced = self.state.lock().spec.replace(spec);
+        drop(replaced);
+        drop(current);
+        Ok(())
+    }
+
+    pub fn trigger(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.state.lock().trigger.as_ref().map(|t| t.clone_ref(py))
+    }
+
+    pub fn args(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.state.lock().args.as_ref().map(|a| a.clone_ref(py))
+    }
+
+    /// The next run time as a datetime (`None` when paused), or `Err(None)`
+    /// when unset.
+    pub fn next_run_time<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let (at, trigger) = {
+            let state = self.state.lock();
+            match &state.next_run {
+                NextRun::Unset => return Err(PyAttributeError::new_err("next_run_time")),
+                NextRun::Paused => return Ok(None),
+                NextRun::Given(value) => return Ok(Some(value.clone_ref(py).into_bound(py))),
+                NextRun::At(at) => (*at, state.trigger.as_ref().map(|t| t.clone_ref(py))),
+            }
+        };
+        let trigger = trigger.ok_or_else(|| PyAttributeError::new_err("trigger"))?;
+        run_time::rebuild(trigger.bind(py), at).map(Some)
+    }
+
+    /// The next run time's instant when it is kept as one (`Some(None)`: paused).
+    pub fn next_run_instant(&self) -> Option<Option<i64>> {
+        match self.state.lock().next_run {
+            NextRun::At(at) => Some(Some(at)),
+            NextRun::Paused => Some(None),
+            _ => None,
+        }
+    }
+
+    /// Store `value` (a datetime or `None`) as the next run time, as an instant
+    /// when the trigger rebuilds it exactly.
+    pub fn set_next_run_time(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = value.py();
+        let next = if value.is_none() {
+            NextRun::Paused
+        } else {
+            let trigger = self.trigger(py);
+            let at = match &trigger {
+                Some(trigger) => run_time::compact(trigger.bind(py), value)?,
+                None => None,
+            };
+            match at {
+                // only if the trigger is still the one it was checked against
+                Some(at) if self.trigger_is(trigger.as_ref()) => NextRun::At(at),
+                _ => NextRun::Given(value.clone().unbind()),
+            }
+        };
+        let replaced = std::mem::replace(&mut self.state.lock().next_run, next);
+        drop(replaced);
+        Ok(())
+    }
+
+    /// Store an instant the trigger computed as the next run time.
+    pub fn set_next_run_at(&self, at: i64) {
+        let replaced = std::mem::replace(&mut self.state.lock().next_run, NextRun::At(at));
+        drop(replaced);
+    }
+
+    fn trigger_is(&self, trigger: Option<&Py<PyAny>>) -> bool {
+        self.state.lock().trigger.as_ref().map(Py::as_ptr) == trigger.map(Py::as_ptr)
+    }
+
+    fn set_trigger(&self, py: Python<'_>, value: Option<Py<PyAny>>) -> PyResult<()> {
+        // A run time kept as an instant belongs to the old trigger: make it a
+        // datetime first.
+        let kept_as_instant = matches!(self.state.lock().next_run, NextRun::At(_));
+        let py_next = if kept_as_instant {
+            self.next_run_time(py)?.map(Bound::unbind)
+        } else {
+            None
+        };
+        let (old_trigger, old_next) = {
+            let mut state = self.state.lock();
+            let old_next = match py_next {
+                Some(dt) if matches!(state.next_run, NextRun::At(_)) => {
+                    Some(std::mem::replace(&mut state.next_run, NextRun::Given(dt)))
+                }
+                _ => None,
+            };
+            (std::mem::replace(&mut state.trigger, value), old_next)
+        };
+        drop(old_trigger);
+        drop(old_next);
+        Ok(())
+    }
+
+    fn set_args(&self, value: Option<Py<PyAny>>) {
+        let replaced = std::mem::replace(&mut self.state.lock().args, value);
+        drop(replaced);
+    }
+
+    fn set_kwargs(&self, value: Kwargs) {
+        let replaced = std::mem::replace(&mut self.state.lock().kwargs, value);
+        drop(replaced);
+    }
+
+    /// `kwargs`, made now if it is the empty dict not made yet.
+    pub fn kwargs<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let current = match &self.state.lock().kwargs {
+            Kwargs::Unset => return Ok(None),
+            Kwargs::Given(value) => Some(value.clone_ref(py)),
+            Kwargs::Empty => None,
+        };
+        if let Some(value) = current {
+            return Ok(Some(value.into_bound(py)));
+        }
+        let made = PyDict::new(py).into_any();
+        let mut state = self.state.lock();
+        match &state.kwargs {
+            Kwargs::Given(value) => Ok(Some(value.clone_ref(py).into_bound(py))),
+            _ => {
+                state.kwargs = Kwargs::Given(made.clone().unbind());
+                Ok(Some(made))
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl PyJob {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        PyJob {
+            id: OnceLock::new(),
+            state: Mutex::new(JobState::default()),
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Taken only briefly and never while Python runs (see the module doc);
+        // if it is held anyway, these references just count as external.
+        let Some(state) = self.state.try_lock() else {
+            return Ok(());
+        };
+        visit.call(&state.spec)?;
+        visit.call(&state.args)?;
+        if let Kwargs::Given(kwargs) = &state.kwargs {
+            visit.call(kwargs)?;
+        }
+        visit.call(&state.trigger)?;
+        if let NextRun::Given(next) = &state.next_run {
+            visit.call(next)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let cleared = self
+            .state
+            .try_lock()
+            .map(|mut state| std::mem::take(&mut *state));
+        drop(cleared);
+    }
+
+    #[getter]
+    fn get_id<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyString>> {
+        match slf.get().id.get() {
+            Some(id) => id.to_py(slf.py()),
+            None => Err(missing(slf, "id")),
+        }
+    }
+
+    #[setter]
+    fn set_id_attr(&self, value: Assigned<'_>) -> PyResult<()> {
+        self.set_id(&value)
+    }
+
+    #[getter(_scheduler)]
+    fn get_scheduler(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::Scheduler)
+    }
+
+    #[setter(_scheduler)]
+    fn set_scheduler(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::Scheduler, Some(value.unbind()))])
+    }
+
+    #[getter(_jobstore_alias)]
+    fn get_jobstore_alias(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::JobstoreAlias)
+    }
+
+    #[setter(_jobstore_alias)]
+    fn set_jobstore_alias(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::JobstoreAlias, Some(value.unbind()))])
+    }
+
+    #[getter(func)]
+    fn get_func(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::Func)
+    }
+
+    #[setter(func)]
+    fn set_func(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::Func, Some(value.unbind()))])
+    }
+
+    #[getter(func_ref)]
+    fn get_func_ref(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::FuncRef)
+    }
+
+    #[setter(func_ref)]
+    fn set_func_ref(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::FuncRef, Some(value.unbind()))])
+    }
+
+    #[getter(name)]
+    fn get_name(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::Name)
+    }
+
+    #[setter(name)]
+    fn set_name(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::Name, Some(value.unbind()))])
+    }
+
+    #[getter(executor)]
+    fn get_executor(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::Executor)
+    }
+
+    #[setter(executor)]
+    fn set_executor(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::Executor, Some(value.unbind()))])
+    }
+
+    #[getter(misfire_grace_time)]
+    fn get_misfire_grace_time(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::MisfireGraceTime)
+    }
+
+    #[setter(misfire_grace_time)]
+    fn set_misfire_grace_time(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::MisfireGraceTime, Some(value.unbind()))])
+    }
+
+    #[getter(coalesce)]
+    fn get_coalesce(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::Coalesce)
+    }
+
+    #[setter(coalesce)]
+    fn set_coalesce(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::Coalesce, Some(value.unbind()))])
+    }
+
+    #[getter(max_instances)]
+    fn get_max_instances(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        get_shared(slf, Shared::MaxInstances)
+    }
+
+    #[setter(max_instances)]
+    fn set_max_instances(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_shared(py, vec![(Shared::MaxInstances, Some(value.unbind()))])
+    }
+
+    #[getter(args)]
+    fn get_args(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        slf.get().args(slf.py()).ok_or_else(|| missing(slf, "args"))
+    }
+
+    #[setter(args)]
+    fn set_args_attr(&self, value: Assigned<'_>) {
+        self.set_args(Some(value.unbind()));
+    }
+
+    #[getter(kwargs)]
+    fn get_kwargs<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.get()
+            .kwargs(slf.py())?
+            .ok_or_else(|| missing(slf, "kwargs"))
+    }
+
+    #[setter(kwargs)]
+    fn set_kwargs_attr(&self, value: Assigned<'_>) {
+        self.set_kwargs(Kwargs::Given(value.unbind()));
+    }
+
+    #[getter(trigger)]
+    fn get_trigger(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        slf.get()
+            .trigger(slf.py())
+            .ok_or_else(|| missing(slf, "trigger"))
+    }
+
+    #[setter(trigger)]
+    fn set_trigger_attr(&self, py: Python<'_>, value: Assigned<'_>) -> PyResult<()> {
+        self.set_trigger(py, Some(value.unbind()))
+    }
+
+    #[getter(next_run_time)]
+    fn get_next_run_time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        if matches!(slf.get().state.lock().next_run, NextRun::Unset) {
+            return Err(missing(slf, "next_run_time"));
+        }
+        Ok(slf
+            .get()
+            .next_run_time(py)?
+            .unwrap_or_else(|| py.None().into_bound(py)))
+    }
+
+    #[setter(next_run_time)]
+    fn set_next_run_time_attr(&self, value: Assigned<'_>) -> PyResult<()> {
+        self.set_next_run_time(&value)
+    }
+
+    /// Assign several attributes at once (keywords named as the attributes;
+    /// `_kwargs_empty=True` gives an empty `kwargs` made only when read):
+    /// the shared ones become one spec. The trigger is set before the next run
+    /// time, which is kept relative to it.
+    #[pyo3(signature = (**changes))]
+    fn _assign(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let Some(changes) = changes else {
+            return Ok(());
+        };
+        let mut shared = Vec::new();
+        let mut next_run_time = None;
+        for (key, value) in changes.iter() {
+            let key = key.cast::<PyString>()?.to_str()?.to_owned();
+            if let Some(which) = Shared::named(&key) {
+                shared.push((which, Some(value.unbind())));
+                continue;
+            }
+            match key.as_str() {
+                "id" => self.set_id(&value)?,
+                "args" => self.set_args(Some(value.unbind())),
+                "kwargs" => self.set_kwargs(Kwargs::Given(value.unbind())),
+                "_kwargs_empty" => self.set_kwargs(Kwargs::Empty),
+                "trigger" => self.set_trigger(py, Some(value.unbind()))?,
+                "next_run_time" => next_run_time = Some(value),
+                _ => {
+                    return Err(PyAttributeError::new_err(format!(
+                        "'JobCore' object has no attribute '{key}'"
+                    )))
+                }
+            }
+        }
+        self.set_shared(py, shared)?;
+        if let Some(value) = next_run_time {
+            self.set_next_run_time(&value)?;
+        }
+        Ok(())
+    }
+
+    /// `func(*args, **kwargs)`, without making an empty `kwargs` dict.
+    fn _call(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let job = slf.get();
+        let func = job
+            .shared(py, Shared::Func)
+            .ok_or_else(|| missing(slf, "func"))?;
+        let args = job.args(py).ok_or_else(|| missing(slf, "args"))?;
+        let kwargs = match &job.state.lock().kwargs {
+            Kwargs::Unset => None,
+            Kwargs::Empty => Some(None),
+            Kwargs::Given(kwargs) => Some(Some(kwargs.clone_ref(py))),
+        };
+        let kwargs = kwargs.ok_or_else(|| missing(slf, "kwargs"))?;
+        let args = args.into_bound(py);
+        let args = match args.cast_exact::<PyTuple>() {
+            Ok(tuple) => tuple.clone(),
+            Err(_) => PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
+        };
+        let kwargs = match kwargs.map(|k| k.into_bound(py)) {
+            None => None,
+            Some(kwargs) => Some(match kwargs.cast_exact::<PyDict>() {
+                Ok(dict) => dict.clone(),
+                Err(_) => {
+                    let dict = PyDict::new(py);
+                    dict.update(kwargs.cast::<pyo3::types::PyMapping>()?)?;
+                    dict
+                }
+            }),
+        };
+        Ok(func
+            .bind(py)
+            .call(args, kwargs.filter(|k| !k.is_empty()).as_ref())?
+            .unbind())
+    }
+}
+
+fn get_shared(slf: &Bound<'_, PyJob>, which: Shared) -> PyResult<Py<PyAny>> {
+    slf.get()
+        .shared(slf.py(), which)
+        .ok_or_else(|| missing(slf, which.attribute()))
+}
