@@ -6,6 +6,21 @@ use pyo3::prelude::*;
 use super::pyfuncs::datetime_repr;
 use crate::triggers::cron::parser::py_repr;
 
+/// An argument whose absence differs from any value it can be given, `None`
+/// included (use `Passed::Omitted` as its default in the signature).
+pub enum Passed<'py> {
+    Omitted,
+    Given(Bound<'py, PyAny>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Passed<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Passed::Given(obj.to_owned()))
+    }
+}
+
 /// A new reference to an optional stored object (getter bodies).
 pub fn clone_opt(py: Python<'_>, value: &Option<Py<PyAny>>) -> Option<Py<PyAny>> {
     value.as_ref().map(|v| v.clone_ref(py))

@@ -5,7 +5,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyTuple};
 
-use super::common::{date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr};
+use super::common::{
+    date_and_jitter_options, given, reject_unexpected_keywords, trigger_repr, Passed,
+};
 use super::datetime::{new_datetime, now_micros, timedelta_micros, Bridge};
 use super::pyfuncs::{cached, convert_to_datetime, resolve_timezone};
 use crate::time::civil::MICROS_PER_SECOND;
@@ -47,27 +49,11 @@ impl Extras {
     }
 }
 
-/// One of the constructor's `weeks` .. `seconds` arguments. An explicit
-/// `None` is given, not omitted: `timedelta` refuses it, as it does in
-/// APScheduler (a `None` from a configuration must not mean "every second").
-pub enum Component<'py> {
-    Omitted,
-    Given(Bound<'py, PyAny>),
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Component<'py> {
-    type Error = PyErr;
-
-    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        Ok(Component::Given(obj.to_owned()))
-    }
-}
-
 /// The interval of the constructor's `weeks` .. `seconds` as microseconds
 /// and seconds (`total_seconds()`). Plain ints are added up here; anything else
 /// (floats, say) goes through `timedelta`, whose rounding and errors are the
 /// rule.
-fn interval_of(py: Python<'_>, parts: [Component<'_>; 5]) -> PyResult<(i64, f64)> {
+fn interval_of(py: Python<'_>, parts: [Passed<'_>; 5]) -> PyResult<(i64, f64)> {
     // microseconds per week, day, hour, minute, second
     const UNITS: [i64; 5] = [
         604_800_000_000,
@@ -79,13 +65,13 @@ fn interval_of(py: Python<'_>, parts: [Component<'_>; 5]) -> PyResult<(i64, f64)
     let mut total: Option<i64> = Some(0);
     for (part, unit) in parts.iter().zip(UNITS) {
         total = match part {
-            Component::Omitted => total,
-            Component::Given(v) if v.is_exact_instance_of::<PyInt>() => v
+            Passed::Omitted => total,
+            Passed::Given(v) if v.is_exact_instance_of::<PyInt>() => v
                 .extract::<i64>()
                 .ok()
                 .and_then(|n| n.checked_mul(unit))
                 .and_then(|micros| total?.checked_add(micros)),
-            Component::Given(_) => None,
+            Passed::Given(_) => None,
         };
     }
     // Below 2**53 microseconds the division is exact as in `total_seconds()`.
@@ -94,8 +80,8 @@ fn interval_of(py: Python<'_>, parts: [Component<'_>; 5]) -> PyResult<(i64, f64)
     }
     let zero = 0i64.into_pyobject(py)?.into_any();
     let [weeks, days, hours, minutes, seconds] = parts.map(|part| match part {
-        Component::Omitted => zero.clone(),
-        Component::Given(v) => v,
+        Passed::Omitted => zero.clone(),
+        Passed::Given(v) => v,
     });
     let interval = cached!(py, "datetime", "timedelta")?
         .call1((days, seconds, 0, 0, minutes, hours, weeks))?;
@@ -187,8 +173,8 @@ impl PyIntervalTrigger {
 impl PyIntervalTrigger {
     #[new]
     #[pyo3(signature = (
-        weeks=Component::Omitted, days=Component::Omitted, hours=Component::Omitted,
-        minutes=Component::Omitted, seconds=Component::Omitted, start_date=None, end_date=None,
+        weeks=Passed::Omitted, days=Passed::Omitted, hours=Passed::Omitted,
+        minutes=Passed::Omitted, seconds=Passed::Omitted, start_date=None, end_date=None,
         timezone=None, jitter=None, **unexpected
     ))]
     #[pyo3(
@@ -198,11 +184,11 @@ impl PyIntervalTrigger {
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
-        weeks: Component<'py>,
-        days: Component<'py>,
-        hours: Component<'py>,
-        minutes: Component<'py>,
-        seconds: Component<'py>,
+        weeks: Passed<'py>,
+        days: Passed<'py>,
+        hours: Passed<'py>,
+        minutes: Passed<'py>,
+        seconds: Passed<'py>,
         start_date: Option<Bound<'py, PyAny>>,
         end_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,

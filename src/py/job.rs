@@ -22,7 +22,7 @@ use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
 use pyo3::gc::PyVisit;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use pyo3::{ffi, PyTraverseError};
 use smallvec::SmallVec;
 
@@ -110,13 +110,17 @@ impl Shared {
     }
 }
 
-type SharedValues = [Option<Py<PyAny>>; SHARED_COUNT];
+pub type SharedValues = [Option<Py<PyAny>>; SHARED_COUNT];
 
 /// The shared attributes of one or more jobs (never changed: a job given a
 /// new value gets another spec). Internal; not exposed under a public name.
 #[pyclass(frozen, module = "apscheduler_rs._core", name = "JobSpec")]
 pub struct PyJobSpec {
     values: SharedValues,
+    /// Whether `func_ref` and `name` are what `obj_to_ref(func)` (or `None`)
+    /// and `get_callable_name(func)` give, so a job of the same function can
+    /// take them from here.
+    derived: bool,
 }
 
 #[pymethods]
@@ -133,6 +137,21 @@ impl PyJobSpec {
     pub fn value(&self, which: Shared) -> Option<&Py<PyAny>> {
         self.values[which as usize].as_ref()
     }
+}
+
+/// `func_ref` and `name` as derived from `func` for a recent spec of that
+/// very function object.
+pub fn derived_from_recent(
+    py: Python<'_>,
+    func: &Bound<'_, PyAny>,
+) -> Option<(Option<Py<PyAny>>, Py<PyAny>)> {
+    let spec = RECENT_SPECS.lock().find_by(py, |spec| {
+        spec.derived && spec.value(Shared::Func).map(Py::as_ptr) == Some(func.as_ptr())
+    })?;
+    let spec = spec.get();
+    let name = spec.value(Shared::Name)?.clone_ref(py);
+    let func_ref = spec.value(Shared::FuncRef).map(|r| r.clone_ref(py));
+    Some((func_ref, name))
 }
 
 impl Drop for PyJobSpec {
@@ -157,7 +176,23 @@ struct RecentSpecs {
 }
 
 impl RecentSpecs {
-    fn find(&self, py: Python<'_>, values: &SharedValues) -> Option<Py<PyJobSpec>> {
+    fn find(&self, py: Python<'_>, values: &SharedValues, derived: bool) -> Option<Py<PyJobSpec>> {
+        self.find_by(py, |spec| {
+            spec.derived == derived
+                && spec
+                    .values
+                    .iter()
+                    .zip(values)
+                    .all(|(a, b)| a.as_ref().map(Py::as_ptr) == b.as_ref().map(Py::as_ptr))
+        })
+    }
+
+    /// A live recent spec that `matches`.
+    fn find_by(
+        &self,
+        py: Python<'_>,
+        matches: impl Fn(&PyJobSpec) -> bool,
+    ) -> Option<Py<PyJobSpec>> {
         for &(object, contents) in &self.entries {
             if object == 0 {
                 continue;
@@ -172,12 +207,7 @@ impl RecentSpecs {
                 }
                 &*(contents as *const PyJobSpec)
             };
-            let same = spec
-                .values
-                .iter()
-                .zip(values)
-                .all(|(a, b)| a.as_ref().map(Py::as_ptr) == b.as_ref().map(Py::as_ptr));
-            if same {
+            if matches(spec) {
                 // SAFETY: alive (above), and the GIL is held.
                 let spec = unsafe {
                     Bound::from_borrowed_ptr(py, object).cast_into_unchecked::<PyJobSpec>()
@@ -188,9 +218,17 @@ impl RecentSpecs {
         None
     }
 
+    /// Remember `spec` in a free slot (a spec's slot is freed when it is
+    /// dropped), else in the one used longest ago.
     fn remember(&mut self, spec: &Py<PyJobSpec>) {
-        let slot = self.next;
-        self.next = (slot + 1) % self.entries.len();
+        let slot = match self.entries.iter().position(|entry| entry.0 == 0) {
+            Some(free) => free,
+            None => {
+                let oldest = self.next;
+                self.next = (oldest + 1) % self.entries.len();
+                oldest
+            }
+        };
         self.entries[slot] = (
             spec.as_ptr() as usize,
             spec.get() as *const PyJobSpec as usize,
@@ -207,12 +245,12 @@ impl RecentSpecs {
 }
 
 /// A spec with `values`: a recent one with the very same objects, or a new one.
-fn intern_spec(py: Python<'_>, values: SharedValues) -> PyResult<Py<PyJobSpec>> {
-    let found = RECENT_SPECS.lock().find(py, &values);
+pub fn intern_spec(py: Python<'_>, values: SharedValues, derived: bool) -> PyResult<Py<PyJobSpec>> {
+    let found = RECENT_SPECS.lock().find(py, &values, derived);
     if let Some(spec) = found {
         return Ok(spec);
     }
-    let spec = Py::new(py, PyJobSpec { values })?;
+    let spec = Py::new(py, PyJobSpec { values, derived })?;
     RECENT_SPECS.lock().remember(&spec);
     Ok(spec)
 }
@@ -276,6 +314,47 @@ fn missing(slf: &Bound<'_, PyJob>, attribute: &str) -> PyErr {
 type Assigned<'py> = Bound<'py, PyAny>;
 
 impl PyJob {
+    /// A new job object of `class` (`Job`, a subclass of ours), empty as
+    /// `Job.__new__(Job)` makes it, without calling `Job.__init__`.
+    pub fn new_object<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyJob>> {
+        let py = class.py();
+        // SAFETY: `class` is a live type object, and its tp_new is ours (or a
+        // subclass's); it is called as `type.__new__` would call it.
+        let made = unsafe {
+            let new = ffi::PyType_GetSlot(class.as_type_ptr(), ffi::Py_tp_new);
+            if new.is_null() {
+                return Err(PyTypeError::new_err("the job class cannot be instantiated"));
+            }
+            let new: ffi::newfunc = std::mem::transmute(new);
+            let args = PyTuple::empty(py);
+            Bound::from_owned_ptr_or_err(
+                py,
+                new(class.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
+            )?
+        };
+        Ok(made.cast_into::<PyJob>()?)
+    }
+
+    /// Fill a new job's own attributes (see [`Self::new_object`]).
+    pub fn fill(
+        &self,
+        id: JobId,
+        spec: Py<PyJobSpec>,
+        args: Py<PyAny>,
+        kwargs: Option<Py<PyAny>>,
+        trigger: Py<PyAny>,
+    ) {
+        let _ = self.id.set(id);
+        let mut state = self.state.lock();
+        state.spec = Some(spec);
+        state.args = Some(args);
+        state.kwargs = match kwargs {
+            Some(kwargs) => Kwargs::Given(kwargs),
+            None => Kwargs::Empty,
+        };
+        state.trigger = Some(trigger);
+    }
+
     pub fn id(&self) -> Option<&JobId> {
         self.id.get()
     }
@@ -323,7 +402,7 @@ impl PyJob {
         for (which, value) in changes {
             values[which as usize] = value;
         }
-        let spec = intern_spec(py, values)?;
+        let spec = intern_spec(py, values, false)?;
         let replaced = self.state.lock().spec.replace(spec);
         drop(replaced);
         drop(current);
@@ -497,7 +576,7 @@ impl PyJob {
         }
     }
 
-    #[setter]
+    #[setter(id)]
     fn set_id_attr(&self, value: Assigned<'_>) -> PyResult<()> {
         self.set_id(&value)
     }

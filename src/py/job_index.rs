@@ -10,6 +10,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use pyo3::prelude::*;
+use smallvec::SmallVec;
 
 use super::job::PyJob;
 use crate::store::memory::RunAt;
@@ -87,7 +88,7 @@ impl Eq for Ordered {}
 
 /// The references an index let go of: dropped by the caller once its lock
 /// is released (releasing a job can run Python code).
-pub struct Released(#[allow(dead_code)] Vec<Py<PyJob>>);
+pub struct Released(#[allow(dead_code)] SmallVec<[Py<PyJob>; 2]>);
 
 #[derive(Default)]
 pub struct OwnIdIndex {
@@ -135,13 +136,14 @@ impl OwnIdIndex {
             .ok()?;
         let ((run_at, job), _) = entry.remove();
         let ordered = self.order.take(&(run_at, id) as &dyn SortKey);
-        let mut released = vec![job];
+        let mut released = SmallVec::new();
+        released.push(job);
         released.extend(ordered.map(|Ordered(_, job)| job));
         Some(Released(released))
     }
 
     pub fn clear(&mut self) -> Released {
-        let mut released: Vec<Py<PyJob>> = std::mem::take(&mut self.by_id)
+        let mut released: SmallVec<[Py<PyJob>; 2]> = std::mem::take(&mut self.by_id)
             .into_iter()
             .map(|(_, job)| job)
             .collect();

@@ -212,7 +212,7 @@ impl PyMemoryJobStore {
         self.indexes.lock().ordered(py, None)
     }
 
-    fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         self.insert(job)
     }
 

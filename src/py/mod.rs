@@ -13,7 +13,9 @@ mod job;
 mod job_index;
 mod memory_store;
 mod pyfuncs;
+mod rlock;
 mod run_time;
+mod scheduler;
 mod sweep;
 mod thread_pool;
 mod wake;
@@ -30,6 +32,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job::PyJob>()?;
     m.add_class::<job::PyJobSpec>()?;
     m.add_class::<memory_store::PyMemoryJobStore>()?;
+    m.add_class::<scheduler::PySchedulerCore>()?;
+    m.add_class::<rlock::PyRLock>()?;
     m.add_class::<sweep::PyDueJobStep>()?;
     m.add_class::<wake::PyWakeSignal>()?;
     m.add_class::<thread_pool::PyThreadPool>()?;

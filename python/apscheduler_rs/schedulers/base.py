@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, MutableMapping
 from contextlib import ExitStack
 from datetime import datetime, timedelta, tzinfo
 from logging import INFO, Logger, getLogger
-from threading import TIMEOUT_MAX, RLock
+from threading import TIMEOUT_MAX
 from time import monotonic, time
 from typing import IO, Any, Literal
 
 from tzlocal import get_localzone
 
-from apscheduler_rs._core import DueJobStep, MemoryJobStoreCore
+from apscheduler_rs._core import DueJobStep, MemoryJobStoreCore, RLock, SchedulerCore
 from apscheduler_rs.events import (
     EVENT_ALL,
     EVENT_ALL_JOBS_REMOVED,
@@ -70,7 +70,7 @@ _PLUGIN_BASES: dict[str, type] = {
 }
 
 
-class BaseScheduler(metaclass=ABCMeta):
+class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
     """What every scheduler has. Options (constructor keywords, or
     :meth:`configure`):
 
@@ -87,6 +87,11 @@ class BaseScheduler(metaclass=ABCMeta):
 
     ``state`` is one of :data:`STATE_STOPPED`, :data:`STATE_RUNNING`,
     :data:`STATE_PAUSED`.
+
+    ``add_job`` and ``remove_job`` come from the Rust base class
+    (``SchedulerCore``): it does the common case itself (a started scheduler,
+    jobs in a memory store, nothing they go through overridden) and hands every
+    other call to :meth:`_add_job` / :meth:`_remove_job` here, which it mirrors.
     """
 
     _logger: Logger
@@ -416,7 +421,7 @@ class BaseScheduler(metaclass=ABCMeta):
 
     # Jobs
 
-    def add_job(
+    def _add_job(
         self,
         func: Callable[..., Any] | str,
         trigger: BaseTrigger | str | None = None,
@@ -433,19 +438,8 @@ class BaseScheduler(metaclass=ABCMeta):
         replace_existing: bool = False,
         **trigger_args: Any,
     ) -> Job:
-        """Schedule ``func`` (a callable, or a ``"module:name"`` reference to one).
-
-        ``trigger`` is a trigger instance, or a plugin alias (``"date"`` when
-        omitted) built from ``trigger_args`` with the scheduler's time zone unless
-        they name one. Options left ``undefined`` take ``job_defaults`` when the
-        job is stored; ``next_run_time=None`` adds the job paused. Before
-        :meth:`start`, the job waits in a pending list; after it, it is stored and
-        the scheduler woken.
-
-        :raises TypeError: if ``func`` is not callable (for instance ``my_job()``
-            passed for ``my_job``), or the arguments do not fit its signature
-        :raises ConflictingIdError: if the id is taken and not ``replace_existing``
-        """
+        """``add_job`` in Python: every call the Rust base's ``add_job`` does not
+        do itself (see the class docstring), with the same arguments."""
         job_kwargs: dict[str, Any] = {
             "trigger": self._create_trigger(trigger, trigger_args),
             "executor": executor,
@@ -588,11 +582,9 @@ class BaseScheduler(metaclass=ABCMeta):
             except JobLookupError:
                 return None
 
-    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
-        """Unschedule and delete a job.
-
-        :raises JobLookupError: if there is no such job
-        """
+    def _remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        """``remove_job`` in Python: every call the Rust base's ``remove_job``
+        does not do itself (see the class docstring)."""
         removed_from = None
         with self._jobstores_lock:
             if self.state == STATE_STOPPED:
@@ -705,6 +697,7 @@ class BaseScheduler(metaclass=ABCMeta):
         return MemoryJobStore()
 
     def _create_lock(self) -> Any:
+        # threading.RLock's interface; the Rust base takes it without a call
         return RLock()
 
     def _create_plugin_instance(
@@ -787,11 +780,10 @@ class BaseScheduler(metaclass=ABCMeta):
                 values = {**self._job_defaults, "next_run_time": first_run_time}
                 job._apply({key: values[key] for key in unset}, new=False)
             else:
-                for key in unset:
-                    if key == "next_run_time":
-                        job.next_run_time = job._as_run_time(first_run_time)
-                    else:
-                        setattr(job, key, checked[key])
+                filled = {key: checked[key] for key in unset if key != "next_run_time"}
+                if "next_run_time" in unset:
+                    filled["next_run_time"] = job._as_run_time(first_run_time)
+                job._assign(**filled)
 
         store = self._lookup_jobstore(jobstore_alias)
         try:
