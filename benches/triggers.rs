@@ -205,40 +205,31 @@ fn bench_cron_chain(c: &mut Criterion) {
 
 fn bench_interval(c: &mut Criterion) {
     for (zone_name, zone) in zones() {
-        let trigger = IntervalTrigger::new(
-            3600.0,
-            zone.clone(),
-            at(&zone, 2025, 1, 1, 0, 0, 0, 0),
-            None,
-        )
-        .expect("valid interval trigger");
+        let start = at(&zone, 2025, 1, 1, 0, 0, 0, 0);
+        let trigger = IntervalTrigger::new(3600.0, start.utc_micros().expect("valid"), None);
+        let fire_time = |ts: f64| {
+            let utc = trigger.fire_instant(ts).unwrap().unwrap();
+            ZonedDateTime::from_utc(utc, &zone).unwrap()
+        };
         // In summer while the start date is in winter: each step needs the
         // offsets of both DST periods.
         let now = at(&zone, 2025, 6, 1, 10, 17, 23, 500_000);
         let mut group = c.benchmark_group(format!("interval/{zone_name}"));
         group.bench_function("fresh_now", |b| {
-            b.iter(|| {
-                let ts = trigger.next_timestamp(None, black_box(&now)).unwrap();
-                trigger.fire_time(ts).unwrap().unwrap()
-            })
+            b.iter(|| fire_time(trigger.first_timestamp(&start, black_box(&now)).unwrap()))
         });
-        let first = trigger
-            .fire_time(trigger.next_timestamp(None, &now).unwrap())
-            .unwrap()
-            .unwrap();
+        let first = fire_time(trigger.first_timestamp(&start, &now).unwrap());
         group.bench_function("chained_step", |b| {
             b.iter(|| {
                 let prev = black_box(&first);
-                let ts = trigger.next_timestamp(Some(prev), prev).unwrap();
-                trigger.fire_time(ts).unwrap().unwrap()
+                fire_time(trigger.timestamp_after(prev.utc_micros().unwrap()))
             })
         });
         group.bench_function("chain100", |b| {
             b.iter(|| {
                 let mut prev = first.clone();
                 for _ in 0..100 {
-                    let ts = trigger.next_timestamp(Some(&prev), &prev).unwrap();
-                    prev = trigger.fire_time(ts).unwrap().unwrap();
+                    prev = fire_time(trigger.timestamp_after(prev.utc_micros().unwrap()));
                 }
                 black_box(prev)
             })

@@ -174,3 +174,18 @@ def test_a_removed_job_is_released(scheduler: Any) -> None:
     scheduler.remove_job("a")
     gc.collect()
     assert alive() is None
+
+
+def test_an_interval_trigger_kept_inline_reads_as_the_object(scheduler: Any) -> None:
+    job = scheduler.add_job(work, "interval", minutes=30, start_date=T0, timezone=HELSINKI, id="a")
+    expected = IntervalTrigger(minutes=30, start_date=T0, timezone=HELSINKI)
+    # what uses the trigger without reading job.trigger sees the same values
+    assert str(job) == f"work (trigger: {expected}, next run at: 2030-03-31 02:30:00 EET)"
+    assert job.__getstate__()["trigger"].__getstate__() == expected.__getstate__()
+    assert job._next_fire_time(None, T0) == expected.get_next_fire_time(None, T0)
+    # read, it is an IntervalTrigger object, kept from then on
+    trigger = job.trigger
+    assert type(trigger) is IntervalTrigger and job.trigger is trigger
+    assert repr(trigger) == repr(expected)
+    trigger.jitter = 5
+    assert job.trigger.jitter == 5

@@ -109,7 +109,7 @@ class Job(RustBackedPickling, JobCore):
         now_utc = now.astimezone(UTC)
         while next_run_time and next_run_time.astimezone(UTC) <= now_utc:
             run_times.append(next_run_time)
-            next_run_time = self.trigger.get_next_fire_time(next_run_time, now)
+            next_run_time = self._next_fire_time(next_run_time, now)
         return run_times
 
     def _modify(self, **changes: Any) -> None:
@@ -272,7 +272,7 @@ class Job(RustBackedPickling, JobCore):
             "version": 1,
             "id": self.id,
             "func": self.func_ref,
-            "trigger": self.trigger,
+            "trigger": self._trigger_object(),
             "executor": self.executor,
             "args": args,
             "kwargs": self.kwargs,
@@ -325,4 +325,4 @@ class Job(RustBackedPickling, JobCore):
             )
         else:
             status = "pending"
-        return f"{self.name} (trigger: {self.trigger}, {status})"
+        return f"{self.name} (trigger: {self._trigger_text()}, {status})"

@@ -96,7 +96,7 @@ impl PyCalendarIntervalTrigger {
                 months: months_int.unwrap_or(0),
                 days: day_step.unwrap_or(0),
                 time: naive_time,
-                zone: bridge.zone.clone(),
+                zone: bridge.zone(py)?,
                 start_date: as_date(&start_date)?.unwrap_or_default(),
                 end_date: match &end_date {
                     Some(end) => as_date(end)?,

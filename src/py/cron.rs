@@ -119,7 +119,7 @@ impl PyCronTrigger {
         let bounds = convert_bounds(&bridge, start, end)?;
         let core = CronTrigger {
             fields,
-            zone: bridge.zone.clone(),
+            zone: bridge.zone(tz.py())?,
             start_date: bounds.start.as_ref().map(|(_, v)| v.clone()),
             end_date: bounds.end.as_ref().map(|(_, v)| v.clone()),
         };

@@ -92,12 +92,12 @@ impl ForeignZone for PyTzInfo {
 /// zones throughout (say UTC and the local one, which a trigger restored from a
 /// store meets in turn). Replaced round-robin.
 static RECENT_ZONES: Mutex<RecentZones> = Mutex::new(RecentZones {
-    slots: [None, None, None, None],
+    slots: [None, None, None, None, None, None, None, None],
     next: 0,
 });
 
 struct RecentZones {
-    slots: [Option<(Py<PyAny>, Zone)>; 4],
+    slots: [Option<(Py<PyAny>, Zone)>; 8],
     next: usize,
 }
 
@@ -111,9 +111,39 @@ pub fn now_micros() -> PyResult<i64> {
         .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("date value out of range"))
 }
 
+thread_local! {
+    /// The zone this thread converted last, by tzinfo identity (the tzinfo is
+    /// held, so that no other object can take its address).
+    static LAST_ZONE: std::cell::RefCell<Option<(Py<PyAny>, Zone)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The core zone for a Python tzinfo: chrono-tz for `ZoneInfo` keys it knows,
 /// a fixed offset for `datetime.timezone`, and the object itself otherwise.
+/// Triggers keep only their tzinfo and ask here whenever they compute, so
+/// this is remembered per thread and then in [`RECENT_ZONES`].
 pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
+    let last = LAST_ZONE.try_with(|slot| {
+        slot.try_borrow().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(known, _)| known.as_ptr() == tz.as_ptr())
+                .map(|(_, zone)| zone.clone())
+        })
+    });
+    if let Ok(Some(zone)) = last {
+        return Ok(zone);
+    }
+    let zone = recent_zone_of(tz)?;
+    let replaced = LAST_ZONE.try_with(|slot| {
+        slot.try_borrow_mut()
+            .ok()
+            .and_then(|mut last| last.replace((tz.clone().unbind(), zone.clone())))
+    });
+    drop(replaced); // after the borrow: a tzinfo's __del__ may convert again
+    Ok(zone)
+}
+
+fn recent_zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
     let known = RECENT_ZONES
         .lock()
         .slots
@@ -247,14 +277,14 @@ pub fn store_instant(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
     Ok(to_zoned(dt, None)?.utc_micros()?)
 }
 
-/// Converts datetimes for one trigger: knows the trigger's own tzinfo object
-/// and its zone. Inputs (`now`, shared by every job of a sweep) are remembered
-/// per thread, in [`LAST_INPUT`]; a trigger remembers nothing, so an idle one
-/// holds no datetime (a job keeps its next run time as an instant and has it
-/// rebuilt here when read).
+/// Converts datetimes for one trigger: its own tzinfo object, whose zone is
+/// looked up when needed ([`zone_of`] remembers it). Inputs (`now`, shared by
+/// every job of a sweep) are remembered per thread, in [`LAST_INPUT`], and so
+/// is the last datetime made ([`LAST_MADE`]); a trigger itself remembers
+/// nothing, so an idle one holds no datetime (a job keeps its next run time as
+/// an instant and has it rebuilt here when read).
 pub struct Bridge {
     pub tz: Py<PyAny>,
-    pub zone: Zone,
 }
 
 /// The last input datetime converted on this thread, for the tzinfo object it
@@ -306,10 +336,15 @@ fn remember_input(dt: &Bound<'_, PyAny>, tz: usize, value: &ZonedDateTime) {
 
 impl Bridge {
     pub fn new(tz: &Bound<'_, PyAny>) -> PyResult<Self> {
+        zone_of(tz)?; // refused here if it cannot be used
         Ok(Bridge {
             tz: tz.clone().unbind(),
-            zone: zone_of(tz)?,
         })
+    }
+
+    /// The zone of this trigger's tzinfo.
+    pub fn zone(&self, py: Python<'_>) -> PyResult<Zone> {
+        zone_of(self.tz.bind(py))
     }
 
     pub fn tz<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
@@ -340,7 +375,8 @@ impl Bridge {
 
     /// Like [`Self::to_core`], without the memo (for values stored long-term).
     pub fn convert(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
-        to_zoned(dt, Some((self.tz.bind(dt.py()), &self.zone)))
+        let py = dt.py();
+        to_zoned(dt, Some((self.tz.bind(py), &self.zone(py)?)))
     }
 
     /// The instant (UTC microseconds) of a datetime; read in place when it is
@@ -360,7 +396,7 @@ impl Bridge {
             }
         }
         if let Some((wall, fold)) = super::capi::read_in(dt, tz) {
-            let offset = self.zone.utcoffset(wall, fold)?;
+            let offset = self.zone(dt.py())?.utcoffset(wall, fold)?;
             return Ok(crate::time::civil::naive_to_micros(wall) - offset);
         }
         Ok(self.convert(dt)?.utc_micros()?)
@@ -377,16 +413,16 @@ impl Bridge {
         {
             return Ok(false);
         }
-        self.round_trips(value)
+        self.round_trips(py, value)
     }
 
     /// The instant of `dt` if [`Self::instant_to_new_py`] rebuilds it exactly
     /// (see [`Self::rebuilds`]); never for a zone only Python can compute.
     pub fn exact_instant(&self, dt: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
-        if matches!(self.zone, Zone::Foreign(_)) {
+        let py = dt.py();
+        if matches!(self.zone(py)?, Zone::Foreign(_)) {
             return Ok(None);
         }
-        let py = dt.py();
         if !dt.get_type().is(datetime_type(py)?)
             || !dt.getattr(intern!(py, "tzinfo"))?.is(self.tz.bind(py))
         {
@@ -394,20 +430,20 @@ impl Bridge {
         }
         let value = self.convert(dt)?;
         Ok(self
-            .round_trips(&value)?
+            .round_trips(py, &value)?
             .then(|| value.utc_micros())
             .transpose()?)
     }
 
     /// Whether `value`, in this trigger's zone, is the wall time and fold that
     /// its own instant maps back to.
-    pub fn round_trips(&self, value: &ZonedDateTime) -> PyResult<bool> {
-        Ok(self.zone.fromutc(value.utc_micros()?)? == (value.wall, value.fold))
+    pub fn round_trips(&self, py: Python<'_>, value: &ZonedDateTime) -> PyResult<bool> {
+        Ok(self.zone(py)?.fromutc(value.utc_micros()?)? == (value.wall, value.fold))
     }
 
     /// The datetime of an instant in this trigger's zone.
     pub fn instant_to_new_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
-        let (wall, fold) = self.zone.fromutc(utc)?;
+        let (wall, fold) = self.zone(py)?.fromutc(utc)?;
         let tz = self.tz.bind(py);
         let dt = new_datetime(py, wall, fold, tz)?;
         if let Some(packed) = super::capi::packed_in(&dt, tz.as_ptr()) {

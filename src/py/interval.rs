@@ -20,33 +20,57 @@ use crate::triggers::interval::IntervalTrigger;
     name = "IntervalTriggerCore"
 )]
 pub struct PyIntervalTrigger {
-    core: IntervalTrigger,
     bridge: Bridge,
     /// `interval` in microseconds; the timedelta is made when asked for, so an
     /// idle trigger holds no Python objects of its own.
     interval_micros: i64,
-    /// APScheduler's `interval_length` is the int 1 (not 1.0) for an all-zero
-    /// interval given to the constructor.
-    length_is_int_one: bool,
+    /// The start date's instant.
+    start_utc: i64,
     /// What most triggers lack, out of line so that they are smaller.
     extras: Option<Box<Extras>>,
 }
 
 #[derive(Default)]
 struct Extras {
-    /// The start date as given, kept only when rebuilding it from its instant
-    /// would not give an equal object back (see [`Bridge::rebuilds`]).
-    start_date: Option<Py<PyAny>>,
-    end_date: Option<Py<PyAny>>,
+    /// The start date as given, with its value, kept only when rebuilding it
+    /// from its instant would not give an equal object back (see
+    /// [`Bridge::rebuilds`]).
+    start_date: Option<(Py<PyAny>, ZonedDateTime)>,
+    /// The end date as given, and its instant.
+    end_date: Option<(Py<PyAny>, i64)>,
     jitter: Option<Py<PyAny>>,
+    /// `interval.total_seconds()` when it is not the microseconds over a
+    /// million (intervals of 2**53 microseconds or more).
+    interval_length: Option<f64>,
+    /// APScheduler's `interval_length` is the int 1 (not 1.0) for an all-zero
+    /// interval given to the constructor.
+    length_is_int_one: bool,
 }
 
 impl Extras {
     /// `None` when there is nothing to keep.
     fn boxed(self) -> Option<Box<Extras>> {
-        let empty = self.start_date.is_none() && self.end_date.is_none() && self.jitter.is_none();
+        let empty = self.start_date.is_none()
+            && self.end_date.is_none()
+            && self.jitter.is_none()
+            && self.interval_length.is_none()
+            && !self.length_is_int_one;
         (!empty).then(|| Box::new(self))
     }
+}
+
+thread_local! {
+    /// A trigger value for the next `IntervalTrigger.__new__` on this thread
+    /// to return as it is (see [`PyIntervalTrigger::into_object`]).
+    static PENDING: std::cell::RefCell<Option<PyIntervalTrigger>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn take_pending() -> Option<PyIntervalTrigger> {
+    PENDING
+        .try_with(|pending| pending.try_borrow_mut().ok().and_then(|mut p| p.take()))
+        .ok()
+        .flatten()
 }
 
 /// The interval of the constructor's `weeks` .. `seconds` as microseconds
@@ -108,63 +132,241 @@ impl PyIntervalTrigger {
     ) -> PyResult<Self> {
         let py = tz.py();
         let bridge = Bridge::new(tz)?;
-        let (start_value, start_date) = match start {
+        let (start_utc, start_date) = match start {
             Some(given) => {
                 let value = bridge.convert(&given)?;
+                let utc = value.utc_micros()?;
                 let keep = !bridge.rebuilds(&given, &value)?;
-                (value, keep.then(|| given.unbind()))
+                (utc, keep.then(|| (given.unbind(), value)))
             }
             None => {
                 // `datetime.now(tz) + interval`: wall-clock addition, fold 0
-                let now = ZonedDateTime::from_utc(now_micros()?, &bridge.zone)?;
+                let now = ZonedDateTime::from_utc(now_micros()?, &bridge.zone(py)?)?;
                 let value = now.add_wall(interval_micros)?;
-                let given = if !bridge.round_trips(&value)? {
-                    Some(new_datetime(py, value.wall, value.fold, tz)?.unbind())
+                let utc = value.utc_micros()?;
+                let given = if !bridge.round_trips(py, &value)? {
+                    let made = new_datetime(py, value.wall, value.fold, tz)?.unbind();
+                    Some((made, value))
                 } else {
                     None
                 };
-                (value, given)
+                (utc, given)
             }
         };
-        let end = end
-            .map(|e| -> PyResult<_> { Ok((bridge.convert(&e)?, e.unbind())) })
+        let end_date = end
+            .map(|e| -> PyResult<_> {
+                let utc = bridge.convert(&e)?.utc_micros()?;
+                Ok((e.unbind(), utc))
+            })
             .transpose()?;
+        // Derived when it is exactly the microseconds over a million, as
+        // `total_seconds()` computes it below 2**53.
+        let derived = interval_micros.unsigned_abs() < 1 << 53
+            && interval_micros as f64 / 1e6 == interval_length;
         Ok(PyIntervalTrigger {
-            core: IntervalTrigger::new(
-                interval_length,
-                bridge.zone.clone(),
-                start_value,
-                end.as_ref().map(|(v, _)| v.clone()),
-            )?,
             bridge,
             interval_micros,
-            length_is_int_one: false,
+            start_utc,
             extras: Extras {
                 start_date,
-                end_date: end.map(|(_, o)| o),
+                end_date,
                 jitter: jitter.filter(|j| !j.is_none()).map(Bound::unbind),
+                interval_length: (!derived).then_some(interval_length),
+                length_is_int_one: false,
             }
             .boxed(),
         })
+    }
+
+    /// The constructor's work, for `IntervalTrigger(...)` and for a job that
+    /// keeps its trigger inline ([`Self::from_kwargs`]).
+    fn construct<'py>(
+        py: Python<'py>,
+        parts: [Passed<'py>; 5],
+        start_date: Option<Bound<'py, PyAny>>,
+        end_date: Option<Bound<'py, PyAny>>,
+        timezone: Option<Bound<'py, PyAny>>,
+        jitter: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        let [weeks, days, hours, minutes, seconds] = parts;
+        let (interval_micros, interval_length) =
+            interval_of(py, [weeks, days, hours, minutes, seconds])?;
+        // An all-zero interval means one second (`interval_length` the int 1).
+        let zero = interval_micros == 0;
+        let (interval_micros, interval_length) = if zero {
+            (MICROS_PER_SECOND, 1.0)
+        } else {
+            (interval_micros, interval_length)
+        };
+        let tz = resolve_timezone(
+            py,
+            timezone.as_ref(),
+            &[start_date.as_ref(), end_date.as_ref()],
+        )?;
+        let start = match start_date.filter(|s| s.is_truthy().unwrap_or(true)) {
+            Some(s) => Some(
+                convert_to_datetime(py, Some(&s), &tz, "start_date")?.ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err("start_date is required")
+                })?,
+            ),
+            None => None,
+        };
+        let end = convert_to_datetime(py, end_date.as_ref(), &tz, "end_date")?;
+        let mut trigger = Self::build(&tz, interval_micros, interval_length, start, end, jitter)?;
+        if zero {
+            let mut extras = trigger
+                .extras
+                .take()
+                .map(|boxed| *boxed)
+                .unwrap_or_default();
+            extras.length_is_int_one = true;
+            trigger.extras = extras.boxed();
+        }
+        Ok(trigger)
+    }
+
+    /// `IntervalTrigger(**kwargs)` as a value, without a Python object.
+    pub(crate) fn from_kwargs<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Self> {
+        let mut parts = [(); 5].map(|()| Passed::Omitted);
+        let (mut start_date, mut end_date, mut timezone, mut jitter) = (None, None, None, None);
+        let optional = |value: Bound<'py, PyAny>| (!value.is_none()).then_some(value);
+        for (key, value) in kwargs.iter() {
+            let name = key.cast::<pyo3::types::PyString>()?.to_str()?.to_owned();
+            let component = ["weeks", "days", "hours", "minutes", "seconds"]
+                .iter()
+                .position(|c| *c == name);
+            match (component, name.as_str()) {
+                (Some(index), _) => parts[index] = Passed::Given(value),
+                (None, "start_date") => start_date = optional(value),
+                (None, "end_date") => end_date = optional(value),
+                (None, "timezone") => timezone = optional(value),
+                (None, "jitter") => jitter = optional(value),
+                _ => {
+                    let unexpected = PyDict::new(py);
+                    unexpected.set_item(key, value)?;
+                    reject_unexpected_keywords("IntervalTrigger", Some(&unexpected))?;
+                }
+            }
+        }
+        Self::construct(py, parts, start_date, end_date, timezone, jitter)
+    }
+
+    /// What tells this trigger from another one (a job checks that its
+    /// trigger was not replaced meanwhile): tzinfo address, interval, start.
+    pub(crate) fn identity(&self) -> (usize, i64, i64) {
+        (
+            self.bridge.tz.as_ptr() as usize,
+            self.interval_micros,
+            self.start_utc,
+        )
+    }
+
+    /// A copy (new references to the same objects).
+    pub(crate) fn clone_ref(&self, py: Python<'_>) -> Self {
+        PyIntervalTrigger {
+            bridge: Bridge {
+                tz: self.bridge.tz.clone_ref(py),
+            },
+            interval_micros: self.interval_micros,
+            start_utc: self.start_utc,
+            extras: self.extras.as_deref().map(|extras| {
+                Box::new(Extras {
+                    start_date: extras
+                        .start_date
+                        .as_ref()
+                        .map(|(obj, value)| (obj.clone_ref(py), value.clone())),
+                    end_date: extras
+                        .end_date
+                        .as_ref()
+                        .map(|(obj, utc)| (obj.clone_ref(py), *utc)),
+                    jitter: extras.jitter.as_ref().map(|j| j.clone_ref(py)),
+                    interval_length: extras.interval_length,
+                    length_is_int_one: extras.length_is_int_one,
+                })
+            }),
+        }
+    }
+
+    /// This trigger as an `IntervalTrigger` object (of the public class).
+    pub(crate) fn into_object(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        let class = cached!(py, "apscheduler_rs.triggers.interval", "IntervalTrigger")?
+            .cast::<pyo3::types::PyType>()?;
+        PENDING.with(|pending| *pending.borrow_mut() = Some(self));
+        // SAFETY: a live type object whose tp_new is ours (through the public
+        // subclass), called as `type.__new__` calls it; `new` takes `PENDING`.
+        let made = unsafe {
+            let new = pyo3::ffi::PyType_GetSlot(class.as_type_ptr(), pyo3::ffi::Py_tp_new);
+            let new: pyo3::ffi::newfunc = std::mem::transmute(new);
+            let args = PyTuple::empty(py);
+            Bound::from_owned_ptr_or_err(
+                py,
+                new(class.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
+            )
+        };
+        let leftover = take_pending(); // not taken if tp_new failed early
+        drop(leftover);
+        made
+    }
+
+    /// `traverse` for what this trigger holds (when a job keeps it inline).
+    pub(crate) fn visit(&self, visit: &pyo3::gc::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.bridge.tz)?;
+        if let Some(extras) = self.extras() {
+            visit.call(extras.start_date.as_ref().map(|(obj, _)| obj))?;
+            visit.call(extras.end_date.as_ref().map(|(obj, _)| obj))?;
+            visit.call(&extras.jitter)?;
+        }
+        Ok(())
+    }
+
+    fn extras(&self) -> Option<&Extras> {
+        self.extras.as_deref()
+    }
+
+    fn length_seconds(&self) -> f64 {
+        self.extras()
+            .and_then(|e| e.interval_length)
+            .unwrap_or(self.interval_micros as f64 / 1e6)
+    }
+
+    /// The trigger's arithmetic (a few numbers, made per call).
+    fn core(&self) -> IntervalTrigger {
+        let end = self
+            .extras()
+            .and_then(|e| e.end_date.as_ref())
+            .map(|(_, utc)| *utc);
+        IntervalTrigger::new(self.length_seconds(), self.start_utc, end)
+    }
+
+    /// The start date as a core value: as given, or in the trigger's zone.
+    fn start_value(&self, py: Python<'_>) -> PyResult<ZonedDateTime> {
+        match self.extras().and_then(|e| e.start_date.as_ref()) {
+            Some((_, value)) => Ok(value.clone()),
+            None => Ok(ZonedDateTime::from_utc(
+                self.start_utc,
+                &self.bridge.zone(py)?,
+            )?),
+        }
     }
 
     fn interval_object<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         cached!(py, "datetime", "timedelta")?.call1((0, 0, self.interval_micros))
     }
 
-    fn extra(&self, pick: impl Fn(&Extras) -> &Option<Py<PyAny>>) -> Option<&Py<PyAny>> {
-        self.extras
-            .as_deref()
-            .and_then(|extras| pick(extras).as_ref())
+    fn jitter_object(&self) -> Option<&Py<PyAny>> {
+        self.extras().and_then(|e| e.jitter.as_ref())
+    }
+
+    fn end_date_object(&self) -> Option<&Py<PyAny>> {
+        self.extras()
+            .and_then(|e| e.end_date.as_ref())
+            .map(|(obj, _)| obj)
     }
 
     fn start_date_object(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.extra(|e| &e.start_date) {
-            Some(given) => Ok(given.clone_ref(py)),
-            None => Ok(self
-                .bridge
-                .instant_to_new_py(py, self.core.start_date.utc_micros()?)?
-                .unbind()),
+        match self.extras().and_then(|e| e.start_date.as_ref()) {
+            Some((given, _)) => Ok(given.clone_ref(py)),
+            None => Ok(self.bridge.instant_to_new_py(py, self.start_utc)?.unbind()),
         }
     }
 }
@@ -195,37 +397,22 @@ impl PyIntervalTrigger {
         jitter: Option<Bound<'py, PyAny>>,
         unexpected: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
+        if let Some(made) = take_pending() {
+            return Ok(made);
+        }
         reject_unexpected_keywords("IntervalTrigger", unexpected)?;
-        let (interval_micros, interval_length) =
-            interval_of(py, [weeks, days, hours, minutes, seconds])?;
-        // An all-zero interval means one second (`interval_length` the int 1).
-        let zero = interval_micros == 0;
-        let (interval_micros, interval_length) = if zero {
-            (MICROS_PER_SECOND, 1.0)
-        } else {
-            (interval_micros, interval_length)
-        };
-        let tz = resolve_timezone(
+        Self::construct(
             py,
-            timezone.as_ref(),
-            &[start_date.as_ref(), end_date.as_ref()],
-        )?;
-        let start = match start_date.filter(|s| s.is_truthy().unwrap_or(true)) {
-            Some(s) => Some(
-                convert_to_datetime(py, Some(&s), &tz, "start_date")?.ok_or_else(|| {
-                    pyo3::exceptions::PyValueError::new_err("start_date is required")
-                })?,
-            ),
-            None => None,
-        };
-        let end = convert_to_datetime(py, end_date.as_ref(), &tz, "end_date")?;
-        let mut trigger = Self::build(&tz, interval_micros, interval_length, start, end, jitter)?;
-        trigger.length_is_int_one = zero;
-        Ok(trigger)
+            [weeks, days, hours, minutes, seconds],
+            start_date,
+            end_date,
+            timezone,
+            jitter,
+        )
     }
 
     #[pyo3(signature = (previous_fire_time, now))]
-    fn get_next_fire_time<'py>(
+    pub(crate) fn get_next_fire_time<'py>(
         &self,
         py: Python<'py>,
         previous_fire_time: Option<&Bound<'py, PyAny>>,
@@ -233,7 +420,7 @@ impl PyIntervalTrigger {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut timestamp = match previous_fire_time {
             // The scheduler's usual call: only the previous instant matters.
-            Some(previous) => self.core.timestamp_after(self.bridge.utc_of(previous)?),
+            Some(previous) => self.core().timestamp_after(self.bridge.utc_of(previous)?),
             None => {
                 // APScheduler compares start_date with `now` here, which Python
                 // refuses for a naive `now`.
@@ -243,15 +430,15 @@ impl PyIntervalTrigger {
                     ));
                 }
                 let now = self.bridge.to_core(now)?;
-                self.core.next_timestamp(None, &now)?
+                self.core().first_timestamp(&self.start_value(py)?, &now)?
             }
         };
         // APScheduler draws jitter whenever it is not None, even when it is 0.
-        if let Some(jitter) = self.extra(|e| &e.jitter) {
+        if let Some(jitter) = self.jitter_object() {
             let uniform = cached!(py, "random", "uniform")?;
             timestamp += uniform.call1((0, jitter.bind(py)))?.extract::<f64>()?;
         }
-        match self.core.fire_instant(timestamp)? {
+        match self.core().fire_instant(timestamp)? {
             Some(utc) => self.bridge.instant_to_new_py(py, utc),
             None => Ok(py.None().into_bound(py)),
         }
@@ -305,10 +492,10 @@ impl PyIntervalTrigger {
 
     #[getter]
     fn interval_length<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(if self.length_is_int_one {
+        Ok(if self.extras().is_some_and(|e| e.length_is_int_one) {
             1i64.into_pyobject(py)?.into_any()
         } else {
-            self.core.interval_length.into_pyobject(py)?.into_any()
+            self.length_seconds().into_pyobject(py)?.into_any()
         })
     }
 
@@ -319,12 +506,12 @@ impl PyIntervalTrigger {
 
     #[getter]
     fn end_date(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.extra(|e| &e.end_date).map(|v| v.clone_ref(py))
+        self.end_date_object().map(|v| v.clone_ref(py))
     }
 
     #[getter]
     fn jitter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.extra(|e| &e.jitter).map(|v| v.clone_ref(py))
+        self.jitter_object().map(|v| v.clone_ref(py))
     }
 
     #[setter]
@@ -334,7 +521,7 @@ impl PyIntervalTrigger {
         self.extras = extras.boxed();
     }
 
-    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+    pub(crate) fn __str__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("interval[{}]", self.interval_object(py)?.str()?))
     }
 
@@ -345,8 +532,8 @@ impl PyIntervalTrigger {
         options.extend(date_and_jitter_options(
             py,
             Some(&this.start_date_object(py)?),
-            this.extra(|e| &e.end_date),
-            this.extra(|e| &e.jitter),
+            this.end_date_object(),
+            this.jitter_object(),
         )?);
         trigger_repr(slf.get_type().as_any(), &options, this.bridge.tz(py))
     }

@@ -26,6 +26,7 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use pyo3::{ffi, PyTraverseError};
 use smallvec::SmallVec;
 
+use super::interval::PyIntervalTrigger;
 use super::run_time;
 
 /// A job id: its UTF-8 bytes (lone surrogates as "surrogatepass" writes them),
@@ -278,12 +279,85 @@ pub enum NextRun {
     Given(Py<PyAny>),
 }
 
+/// A job's `trigger`.
+#[derive(Default)]
+enum TriggerSlot {
+    #[default]
+    Unset,
+    Object(Py<PyAny>),
+    /// A built-in interval trigger kept inline (a job made by `add_job` with
+    /// the `"interval"` alias): its object is made, and kept, only when
+    /// `job.trigger` is read.
+    Interval(PyIntervalTrigger),
+}
+
+/// What identifies the trigger a job has, to tell whether it was replaced.
+#[derive(PartialEq, Eq)]
+enum TriggerIdentity {
+    None,
+    Object(usize),
+    Interval(usize, i64, i64),
+}
+
+impl TriggerSlot {
+    fn identity(&self) -> TriggerIdentity {
+        match self {
+            TriggerSlot::Unset => TriggerIdentity::None,
+            TriggerSlot::Object(object) => TriggerIdentity::Object(object.as_ptr() as usize),
+            TriggerSlot::Interval(inline) => {
+                let (tz, interval, start) = inline.identity();
+                TriggerIdentity::Interval(tz, interval, start)
+            }
+        }
+    }
+}
+
+/// A job's trigger, taken out of the lock: a new reference, or a copy of an
+/// inline one.
+enum TriggerRef {
+    Object(Py<PyAny>),
+    Interval(PyIntervalTrigger),
+}
+
+impl TriggerRef {
+    /// `trigger.get_next_fire_time(previous, now)`.
+    fn next_fire_time<'py>(
+        &self,
+        py: Python<'py>,
+        previous: Option<&Bound<'py, PyAny>>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            TriggerRef::Object(trigger) => trigger
+                .bind(py)
+                .call_method1(intern!(py, "get_next_fire_time"), (previous, now)),
+            TriggerRef::Interval(inline) => inline.get_next_fire_time(py, previous, now),
+        }
+    }
+
+    /// The datetime a next run time kept as `at` stands for.
+    fn rebuild<'py>(&self, py: Python<'py>, at: i64) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            TriggerRef::Object(trigger) => run_time::rebuild(trigger.bind(py), at),
+            TriggerRef::Interval(inline) => inline.bridge().instant_to_new_py(py, at),
+        }
+    }
+
+    /// The instant `dt` can be kept as (see [`run_time::compact`]).
+    fn compact(&self, py: Python<'_>, dt: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+        match self {
+            TriggerRef::Object(trigger) => run_time::compact(trigger.bind(py), dt),
+            TriggerRef::Interval(inline) => inline.bridge().exact_instant(dt),
+        }
+    }
+}
+
 #[derive(Default)]
 struct JobState {
     spec: Option<Py<PyJobSpec>>,
     args: Option<Py<PyAny>>,
     kwargs: Kwargs,
-    trigger: Option<Py<PyAny>>,
+    trigger: TriggerSlot,
     next_run: NextRun,
 }
 
@@ -335,14 +409,15 @@ impl PyJob {
         Ok(made.cast_into::<PyJob>()?)
     }
 
-    /// Fill a new job's own attributes (see [`Self::new_object`]).
+    /// Fill a new job's own attributes (see [`Self::new_object`]); its
+    /// trigger is an object, or an interval trigger kept inline.
     pub fn fill(
         &self,
         id: JobId,
         spec: Py<PyJobSpec>,
         args: Py<PyAny>,
         kwargs: Option<Py<PyAny>>,
-        trigger: Py<PyAny>,
+        trigger: Result<Py<PyAny>, PyIntervalTrigger>,
     ) {
         let _ = self.id.set(id);
         let mut state = self.state.lock();
@@ -352,7 +427,10 @@ impl PyJob {
             Some(kwargs) => Kwargs::Given(kwargs),
             None => Kwargs::Empty,
         };
-        state.trigger = Some(trigger);
+        state.trigger = match trigger {
+            Ok(object) => TriggerSlot::Object(object),
+            Err(inline) => TriggerSlot::Interval(inline),
+        };
     }
 
     pub fn id(&self) -> Option<&JobId> {
@@ -409,8 +487,50 @@ impl PyJob {
         Ok(())
     }
 
-    pub fn trigger(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.state.lock().trigger.as_ref().map(|t| t.clone_ref(py))
+    /// The trigger, out of the lock (`None`: unset).
+    fn trigger_ref(&self, py: Python<'_>) -> Option<TriggerRef> {
+        match &self.state.lock().trigger {
+            TriggerSlot::Unset => None,
+            TriggerSlot::Object(object) => Some(TriggerRef::Object(object.clone_ref(py))),
+            TriggerSlot::Interval(inline) => Some(TriggerRef::Interval(inline.clone_ref(py))),
+        }
+    }
+
+    /// `job.trigger`: an inline trigger is made an object now, and kept.
+    pub fn trigger<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let (inline, identity) = match self.trigger_ref(py) {
+            None => return Ok(None),
+            Some(TriggerRef::Object(object)) => return Ok(Some(object.into_bound(py))),
+            Some(TriggerRef::Interval(inline)) => (inline, self.state.lock().trigger.identity()),
+        };
+        let object = inline.into_object(py)?;
+        let replaced = {
+            let mut state = self.state.lock();
+            if state.trigger.identity() == identity {
+                Some(std::mem::replace(
+                    &mut state.trigger,
+                    TriggerSlot::Object(object.clone().unbind()),
+                ))
+            } else {
+                None
+            }
+        };
+        drop(replaced);
+        Ok(Some(object))
+    }
+
+    /// `trigger.get_next_fire_time(previous, now)` for this job's trigger,
+    /// without making an inline one an object.
+    pub fn next_fire_time<'py>(
+        &self,
+        py: Python<'py>,
+        previous: Option<&Bound<'py, PyAny>>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let trigger = self
+            .trigger_ref(py)
+            .ok_or_else(|| PyAttributeError::new_err("trigger"))?;
+        trigger.next_fire_time(py, previous, now)
     }
 
     pub fn args(&self, py: Python<'_>) -> Option<Py<PyAny>> {
@@ -420,17 +540,16 @@ impl PyJob {
     /// The next run time as a datetime (`None` when paused), or `Err(None)`
     /// when unset.
     pub fn next_run_time<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let (at, trigger) = {
-            let state = self.state.lock();
-            match &state.next_run {
-                NextRun::Unset => return Err(PyAttributeError::new_err("next_run_time")),
-                NextRun::Paused => return Ok(None),
-                NextRun::Given(value) => return Ok(Some(value.clone_ref(py).into_bound(py))),
-                NextRun::At(at) => (*at, state.trigger.as_ref().map(|t| t.clone_ref(py))),
-            }
+        let at = match &self.state.lock().next_run {
+            NextRun::Unset => return Err(PyAttributeError::new_err("next_run_time")),
+            NextRun::Paused => return Ok(None),
+            NextRun::Given(value) => return Ok(Some(value.clone_ref(py).into_bound(py))),
+            NextRun::At(at) => *at,
         };
-        let trigger = trigger.ok_or_else(|| PyAttributeError::new_err("trigger"))?;
-        run_time::rebuild(trigger.bind(py), at).map(Some)
+        let trigger = self
+            .trigger_ref(py)
+            .ok_or_else(|| PyAttributeError::new_err("trigger"))?;
+        trigger.rebuild(py, at).map(Some)
     }
 
     /// The next run time's instant when it is kept as one (`Some(None)`: paused).
@@ -449,14 +568,14 @@ impl PyJob {
         let next = if value.is_none() {
             NextRun::Paused
         } else {
-            let trigger = self.trigger(py);
-            let at = match &trigger {
-                Some(trigger) => run_time::compact(trigger.bind(py), value)?,
+            let identity = self.state.lock().trigger.identity();
+            let at = match self.trigger_ref(py) {
+                Some(trigger) => trigger.compact(py, value)?,
                 None => None,
             };
             match at {
                 // only if the trigger is still the one it was checked against
-                Some(at) if self.trigger_is(trigger.as_ref()) => NextRun::At(at),
+                Some(at) if self.state.lock().trigger.identity() == identity => NextRun::At(at),
                 _ => NextRun::Given(value.clone().unbind()),
             }
         };
@@ -469,10 +588,6 @@ impl PyJob {
     pub fn set_next_run_at(&self, at: i64) {
         let replaced = std::mem::replace(&mut self.state.lock().next_run, NextRun::At(at));
         drop(replaced);
-    }
-
-    fn trigger_is(&self, trigger: Option<&Py<PyAny>>) -> bool {
-        self.state.lock().trigger.as_ref().map(Py::as_ptr) == trigger.map(Py::as_ptr)
     }
 
     fn set_trigger(&self, py: Python<'_>, value: Option<Py<PyAny>>) -> PyResult<()> {
@@ -492,6 +607,7 @@ impl PyJob {
                 }
                 _ => None,
             };
+            let value = value.map_or(TriggerSlot::Unset, TriggerSlot::Object);
             (std::mem::replace(&mut state.trigger, value), old_next)
         };
         drop(old_trigger);
@@ -553,7 +669,11 @@ impl PyJob {
         if let Kwargs::Given(kwargs) = &state.kwargs {
             visit.call(kwargs)?;
         }
-        visit.call(&state.trigger)?;
+        match &state.trigger {
+            TriggerSlot::Unset => {}
+            TriggerSlot::Object(trigger) => visit.call(trigger)?,
+            TriggerSlot::Interval(inline) => inline.visit(&visit)?,
+        }
         if let NextRun::Given(next) = &state.next_run {
             visit.call(next)?;
         }
@@ -694,9 +814,9 @@ impl PyJob {
     }
 
     #[getter(trigger)]
-    fn get_trigger(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+    fn get_trigger<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.get()
-            .trigger(slf.py())
+            .trigger(slf.py())?
             .ok_or_else(|| missing(slf, "trigger"))
     }
 
@@ -758,6 +878,42 @@ impl PyJob {
             self.set_next_run_time(&value)?;
         }
         Ok(())
+    }
+
+    /// `self.trigger.get_next_fire_time(previous_fire_time, now)`, without
+    /// making an inline trigger an object.
+    #[pyo3(signature = (previous_fire_time, now))]
+    fn _next_fire_time<'py>(
+        slf: &Bound<'py, Self>,
+        previous_fire_time: Option<Bound<'py, PyAny>>,
+        now: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if slf.get().trigger_ref(slf.py()).is_none() {
+            return Err(missing(slf, "trigger"));
+        }
+        slf.get()
+            .next_fire_time(slf.py(), previous_fire_time.as_ref(), &now)
+    }
+
+    /// `str(self.trigger)`, without making an inline trigger an object.
+    fn _trigger_text(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        match slf.get().trigger_ref(py) {
+            None => Err(missing(slf, "trigger")),
+            Some(TriggerRef::Object(trigger)) => Ok(trigger.bind(py).str()?.to_string()),
+            Some(TriggerRef::Interval(inline)) => inline.__str__(py),
+        }
+    }
+
+    /// The trigger as an object, without keeping one made for an inline
+    /// trigger (for pickling: the job stays compact).
+    fn _trigger_object<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        match slf.get().trigger_ref(py) {
+            None => Err(missing(slf, "trigger")),
+            Some(TriggerRef::Object(trigger)) => Ok(trigger.into_bound(py)),
+            Some(TriggerRef::Interval(inline)) => inline.into_object(py),
+        }
     }
 
     /// `func(*args, **kwargs)`, without making an empty `kwargs` dict.

@@ -20,6 +20,7 @@ use pyo3::PyTraverseError;
 
 use super::common::Passed;
 use super::datetime::is_plain_aware;
+use super::interval::PyIntervalTrigger;
 use super::job::{derived_from_recent, intern_spec, JobId, PyJob, Shared, SharedValues};
 use super::memory_store::PyMemoryJobStore;
 use super::pyfuncs::cached;
@@ -824,7 +825,7 @@ fn add_directly<'py>(
         if !is_trigger(trigger)? {
             return Ok(None);
         }
-        return add_with_trigger(slf, &instance, facts, call, store, trigger.clone());
+        return add_with_trigger(slf, &instance, facts, call, store, trigger.clone().unbind());
     };
     let Some(alias) = alias else {
         return Ok(None);
@@ -840,7 +841,14 @@ fn add_directly<'py>(
             instance.attr(intern!(py, "timezone"))?,
         )?;
     }
-    let trigger = trigger_type(py, alias)?.call((), Some(trigger_args))?;
+    // an interval trigger is kept inline by the job; the others are objects
+    let trigger = if alias == "interval" {
+        Err(PyIntervalTrigger::from_kwargs(py, trigger_args)?)
+    } else {
+        Ok(trigger_type(py, alias)?
+            .call((), Some(trigger_args))?
+            .unbind())
+    };
     add_new_job(slf, &instance, facts, call, store, trigger, defaults).map(Some)
 }
 
@@ -850,12 +858,12 @@ fn add_with_trigger<'py>(
     facts: ClassFacts,
     call: &AddJob<'py>,
     store: &Bound<'py, PyMemoryJobStore>,
-    trigger: Bound<'py, PyAny>,
+    trigger: Py<PyAny>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let Some(defaults) = PySchedulerCore::job_defaults(slf, instance)? else {
         return Ok(None);
     };
-    add_new_job(slf, instance, facts, call, store, trigger, defaults).map(Some)
+    add_new_job(slf, instance, facts, call, store, Ok(trigger), defaults).map(Some)
 }
 
 /// Make the job (as `Job._create` would) and store it (as `_real_add_job`
@@ -866,7 +874,7 @@ fn add_new_job<'py>(
     facts: ClassFacts,
     call: &AddJob<'py>,
     store: &Bound<'py, PyMemoryJobStore>,
-    trigger: Bound<'py, PyAny>,
+    trigger: Result<Py<PyAny>, PyIntervalTrigger>,
     defaults: [Bound<'py, PyAny>; 3],
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = slf.py();
@@ -936,7 +944,7 @@ fn add_new_job<'py>(
         spec,
         args.into_any().unbind(),
         kwargs.map(|k| k.into_any().unbind()),
-        trigger.clone().unbind(),
+        trigger,
     );
 
     // _real_add_job, under the job store lock
@@ -952,7 +960,7 @@ fn add_new_job<'py>(
         intern!(py, "now"),
         (instance.attr(intern!(py, "timezone"))?,),
     )?;
-    let first = trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?;
+    let first = job.get().next_fire_time(py, None, &now)?;
     // Job._as_run_time: what our triggers return is stored as is
     let first = if first.is_none() || is_plain_aware(&first)? {
         first

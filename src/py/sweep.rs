@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::datetime::{is_plain_aware, store_instant, utc};
+use super::job::PyJob;
 use super::memory_store::PyMemoryJobStore;
 use super::thread_pool::PyThreadPool;
 
@@ -143,14 +144,15 @@ impl PyDueJobStep {
         events: &Bound<'_, PyList>,
     ) -> PyResult<()> {
         let py = job.py();
-        let trigger = job.getattr(intern!(py, "trigger"))?;
-        let get_next_fire_time = intern!(py, "get_next_fire_time");
+        // a plain Job (executor_of checked): its trigger is asked through it,
+        // so that one it keeps inline is not made an object
+        let core = job.cast::<PyJob>()?.get();
 
         // Job._get_run_times, then coalescing
         let mut run_times: Vec<Bound<'_, PyAny>> = Vec::new();
         let mut next = job.getattr(intern!(py, "next_run_time"))?;
         while next.is_truthy()? && utc_instant(&next)? <= now_utc {
-            let following = trigger.call_method1(get_next_fire_time, (&next, now))?;
+            let following = core.next_fire_time(py, Some(&next), now)?;
             run_times.push(std::mem::replace(&mut next, following));
         }
         drop(next);
@@ -176,7 +178,7 @@ impl PyDueJobStep {
             }
         }
 
-        let next = trigger.call_method1(get_next_fire_time, (&last, now))?;
+        let next = core.next_fire_time(py, Some(&last), now)?;
         let keep = next.is_truthy()?;
         if keep {
             // Job._set_next_run_time: what triggers return is stored as is

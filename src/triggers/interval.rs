@@ -1,62 +1,49 @@
 //! The interval trigger: fixed steps of real (UTC) time from a start date,
 //! computed on float timestamps exactly as APScheduler 3 computes them.
+//!
+//! The trigger is three numbers; the zone and the start date as a wall time
+//! (which APScheduler compares with `now` by Python's rules) are given by the
+//! caller when they matter, so that a trigger stored by the thousand stays
+//! small.
 
 use chrono::Datelike;
 
 use crate::error::{Error, Result};
 use crate::time::civil::{MAX_MICROS, MIN_MICROS};
 use crate::time::timestamp::{micros_to_timestamp, timestamp_to_micros};
-use crate::time::{Zone, ZonedDateTime};
+use crate::time::ZonedDateTime;
 
-#[derive(Clone)]
+#[derive(Clone, Copy, Debug)]
 pub struct IntervalTrigger {
     /// `interval.total_seconds()`
     pub interval_length: f64,
-    pub zone: Zone,
-    pub start_date: ZonedDateTime,
-    /// `start_date.timestamp()` and `end_date.timestamp()`, computed once (the
-    /// end date is needed only as this).
-    start_timestamp: f64,
-    /// `f64::INFINITY` without an end date.
-    end_timestamp: f64,
+    /// `start_date.timestamp()`
+    pub start_timestamp: f64,
+    /// `end_date.timestamp()`, `f64::INFINITY` without an end date.
+    pub end_timestamp: f64,
 }
 
 impl IntervalTrigger {
-    pub fn new(
-        interval_length: f64,
-        zone: Zone,
-        start_date: ZonedDateTime,
-        end_date: Option<ZonedDateTime>,
-    ) -> Result<Self> {
-        let start_timestamp = micros_to_timestamp(start_date.utc_micros()?);
-        let end_timestamp = match &end_date {
-            Some(end) => micros_to_timestamp(end.utc_micros()?),
-            None => f64::INFINITY,
-        };
-        Ok(IntervalTrigger {
+    /// Every `interval_length` seconds from the instant `start_utc`
+    /// (microseconds), up to the instant `end_utc` if given.
+    pub fn new(interval_length: f64, start_utc: i64, end_utc: Option<i64>) -> Self {
+        IntervalTrigger {
             interval_length,
-            zone,
-            start_date,
-            start_timestamp,
-            end_timestamp,
-        })
+            start_timestamp: micros_to_timestamp(start_utc),
+            end_timestamp: end_utc.map_or(f64::INFINITY, micros_to_timestamp),
+        }
     }
 
-    /// The next fire timestamp before jitter.
-    pub fn next_timestamp(
-        &self,
-        previous: Option<&ZonedDateTime>,
-        now: &ZonedDateTime,
-    ) -> Result<f64> {
-        let start = self.start_timestamp;
-        Ok(match previous {
-            Some(prev) => micros_to_timestamp(prev.utc_micros()?) + self.interval_length,
-            None if self.start_date.py_gt(now)? => start,
-            None => {
-                let elapsed = micros_to_timestamp(now.utc_micros()?) - start;
-                start + self.interval_length * (elapsed / self.interval_length).ceil()
-            }
-        })
+    /// The next fire timestamp before jitter, with no previous fire time:
+    /// the start date if it is later than `now`, else the first step after
+    /// `now`. `start` is the start date as a datetime, compared with `now`
+    /// as Python compares them.
+    pub fn first_timestamp(&self, start: &ZonedDateTime, now: &ZonedDateTime) -> Result<f64> {
+        if start.py_gt(now)? {
+            return Ok(self.start_timestamp);
+        }
+        let elapsed = micros_to_timestamp(now.utc_micros()?) - self.start_timestamp;
+        Ok(self.start_timestamp + self.interval_length * (elapsed / self.interval_length).ceil())
     }
 
     /// The next fire timestamp after a previous fire time given as an instant.
@@ -79,13 +66,5 @@ impl IntervalTrigger {
             });
         }
         Ok(Some(micros))
-    }
-
-    /// The fire time for a timestamp, or `None` past the end date.
-    pub fn fire_time(&self, timestamp: f64) -> Result<Option<ZonedDateTime>> {
-        match self.fire_instant(timestamp)? {
-            Some(micros) => ZonedDateTime::from_utc(micros, &self.zone).map(Some),
-            None => Ok(None),
-        }
     }
 }

@@ -548,7 +548,7 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
         more fire times is removed instead (and ``None`` returned)."""
         with self._jobstores_lock:
             job, jobstore = self._lookup_job(job_id, jobstore)
-            next_run_time = job.trigger.get_next_fire_time(None, datetime.now(self.timezone))
+            next_run_time = job._next_fire_time(None, datetime.now(self.timezone))
             if next_run_time:
                 return self.modify_job(job_id, jobstore, next_run_time=next_run_time)
             self.remove_job(job.id, jobstore)
@@ -773,7 +773,7 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
         if unset:
             first_run_time = None
             if "next_run_time" in unset:
-                first_run_time = job.trigger.get_next_fire_time(None, datetime.now(self.timezone))
+                first_run_time = job._next_fire_time(None, datetime.now(self.timezone))
             checked = self._checked_job_defaults()
             if checked is None:
                 # a default a job refuses: _apply raises its error
@@ -1068,7 +1068,7 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
             if self._wants_event(EVENT_JOB_SUBMITTED):
                 events.append(JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, run_times))
 
-        next_run_time = job.trigger.get_next_fire_time(run_times[-1], now)
+        next_run_time = job._next_fire_time(run_times[-1], now)
         if next_run_time:
             job._set_next_run_time(next_run_time)
             return "update"
