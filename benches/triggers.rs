@@ -216,9 +216,15 @@ fn bench_interval(c: &mut Criterion) {
         let now = at(&zone, 2025, 6, 1, 10, 17, 23, 500_000);
         let mut group = c.benchmark_group(format!("interval/{zone_name}"));
         group.bench_function("fresh_now", |b| {
-            b.iter(|| fire_time(trigger.first_timestamp(&start, black_box(&now)).unwrap()))
+            b.iter(|| {
+                fire_time(
+                    trigger
+                        .first_timestamp(|| Ok(start.clone()), black_box(&now))
+                        .unwrap(),
+                )
+            })
         });
-        let first = fire_time(trigger.first_timestamp(&start, &now).unwrap());
+        let first = fire_time(trigger.first_timestamp(|| Ok(start.clone()), &now).unwrap());
         group.bench_function("chained_step", |b| {
             b.iter(|| {
                 let prev = black_box(&first);

@@ -430,7 +430,8 @@ impl PyIntervalTrigger {
                     ));
                 }
                 let now = self.bridge.to_core(now)?;
-                self.core().first_timestamp(&self.start_value(py)?, &now)?
+                let start = || self.start_value(py).map_err(crate::py::errors::foreign);
+                self.core().first_timestamp(start, &now)?
             }
         };
         // APScheduler draws jitter whenever it is not None, even when it is 0.

@@ -13,10 +13,17 @@ use crate::time::civil::{MAX_MICROS, MIN_MICROS};
 use crate::time::timestamp::{micros_to_timestamp, timestamp_to_micros};
 use crate::time::ZonedDateTime;
 
+/// Two days in microseconds: more than any zone's offset ever changed by, so
+/// two instants further apart than this compare the same way as wall times
+/// in one zone.
+const WALL_ORDER_MARGIN: i64 = 2 * 86_400 * 1_000_000;
+
 #[derive(Clone, Copy, Debug)]
 pub struct IntervalTrigger {
     /// `interval.total_seconds()`
     pub interval_length: f64,
+    /// The start date's instant.
+    pub start_utc: i64,
     /// `start_date.timestamp()`
     pub start_timestamp: f64,
     /// `end_date.timestamp()`, `f64::INFINITY` without an end date.
@@ -29,6 +36,7 @@ impl IntervalTrigger {
     pub fn new(interval_length: f64, start_utc: i64, end_utc: Option<i64>) -> Self {
         IntervalTrigger {
             interval_length,
+            start_utc,
             start_timestamp: micros_to_timestamp(start_utc),
             end_timestamp: end_utc.map_or(f64::INFINITY, micros_to_timestamp),
         }
@@ -36,13 +44,23 @@ impl IntervalTrigger {
 
     /// The next fire timestamp before jitter, with no previous fire time:
     /// the start date if it is later than `now`, else the first step after
-    /// `now`. `start` is the start date as a datetime, compared with `now`
-    /// as Python compares them.
-    pub fn first_timestamp(&self, start: &ZonedDateTime, now: &ZonedDateTime) -> Result<f64> {
-        if start.py_gt(now)? {
+    /// `now`. `start` makes the start date as a datetime, compared with `now`
+    /// as Python compares them; it is needed only when the two are close.
+    pub fn first_timestamp(
+        &self,
+        start: impl FnOnce() -> Result<ZonedDateTime>,
+        now: &ZonedDateTime,
+    ) -> Result<f64> {
+        let now_utc = now.utc_micros()?;
+        let start_later = if self.start_utc.abs_diff(now_utc) > WALL_ORDER_MARGIN as u64 {
+            self.start_utc > now_utc
+        } else {
+            start()?.py_gt(now)?
+        };
+        if start_later {
             return Ok(self.start_timestamp);
         }
-        let elapsed = micros_to_timestamp(now.utc_micros()?) - self.start_timestamp;
+        let elapsed = micros_to_timestamp(now_utc) - self.start_timestamp;
         Ok(self.start_timestamp + self.interval_length * (elapsed / self.interval_length).ceil())
     }
 
