@@ -338,6 +338,44 @@ impl PyIntervalTrigger {
         IntervalTrigger::new(self.length_seconds(), self.start_utc, end)
     }
 
+    /// The first fire timestamp (before jitter) at `now`.
+    fn first_timestamp(&self, py: Python<'_>, now: &ZonedDateTime) -> PyResult<f64> {
+        let start = || self.start_value(py).map_err(crate::py::errors::foreign);
+        Ok(self.core().first_timestamp(start, now)?)
+    }
+
+    /// The fire instant of a timestamp, with jitter drawn as APScheduler does
+    /// (whenever it is not None, even 0); `None` past the end date.
+    fn fire_instant(&self, py: Python<'_>, mut timestamp: f64) -> PyResult<Option<i64>> {
+        if let Some(jitter) = self.jitter_object() {
+            let uniform = cached!(py, "random", "uniform")?;
+            timestamp += uniform.call1((0, jitter.bind(py)))?.extract::<f64>()?;
+        }
+        Ok(self.core().fire_instant(timestamp)?)
+    }
+
+    /// `get_next_fire_time(None, now)` as an instant, for `now` given as one
+    /// in a zone; `Ok(None)` when there is no fire time. `Err` is kept for
+    /// errors; a trigger whose zone only Python can compute is not asked
+    /// (see [`Self::computes_natively`]).
+    pub(crate) fn first_fire_instant(
+        &self,
+        py: Python<'_>,
+        now: &ZonedDateTime,
+    ) -> PyResult<Option<i64>> {
+        let timestamp = self.first_timestamp(py, now)?;
+        self.fire_instant(py, timestamp)
+    }
+
+    /// Whether run times of this trigger are kept as instants (its zone is
+    /// one the core computes; see `Bridge::exact_instant`).
+    pub(crate) fn computes_natively(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(!matches!(
+            self.bridge.zone(py)?,
+            crate::time::Zone::Foreign(_)
+        ))
+    }
+
     /// The start date as a core value: as given, or in the trigger's zone.
     fn start_value(&self, py: Python<'_>) -> PyResult<ZonedDateTime> {
         match self.extras().and_then(|e| e.start_date.as_ref()) {
@@ -418,7 +456,7 @@ impl PyIntervalTrigger {
         previous_fire_time: Option<&Bound<'py, PyAny>>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut timestamp = match previous_fire_time {
+        let timestamp = match previous_fire_time {
             // The scheduler's usual call: only the previous instant matters.
             Some(previous) => self.core().timestamp_after(self.bridge.utc_of(previous)?),
             None => {
@@ -430,16 +468,10 @@ impl PyIntervalTrigger {
                     ));
                 }
                 let now = self.bridge.to_core(now)?;
-                let start = || self.start_value(py).map_err(crate::py::errors::foreign);
-                self.core().first_timestamp(start, &now)?
+                self.first_timestamp(py, &now)?
             }
         };
-        // APScheduler draws jitter whenever it is not None, even when it is 0.
-        if let Some(jitter) = self.jitter_object() {
-            let uniform = cached!(py, "random", "uniform")?;
-            timestamp += uniform.call1((0, jitter.bind(py)))?.extract::<f64>()?;
-        }
-        match self.core().fire_instant(timestamp)? {
+        match self.fire_instant(py, timestamp)? {
             Some(utc) => self.bridge.instant_to_new_py(py, utc),
             None => Ok(py.None().into_bound(py)),
         }

@@ -122,6 +122,15 @@ pub struct PyJobSpec {
     /// and `get_callable_name(func)` give, so a job of the same function can
     /// take them from here.
     derived: bool,
+    /// A call of `func` known to bind (see [`PyJobSpec::binds`]).
+    checked_call: Mutex<Option<CheckedCall>>,
+}
+
+/// `func(*args)` with `positional` arguments and no keywords binds, for the
+/// function's code, defaults and keyword defaults as they were then.
+struct CheckedCall {
+    parts: [Py<PyAny>; 3],
+    positional: usize,
 }
 
 #[pymethods]
@@ -130,13 +139,74 @@ impl PyJobSpec {
         for value in &self.values {
             visit.call(value)?;
         }
+        if let Some(checked) = self.checked_call.try_lock() {
+            for part in checked.iter().flat_map(|c| &c.parts) {
+                visit.call(part)?;
+            }
+        }
         Ok(())
     }
+}
+
+/// What decides whether a call binds to a plain function: its code, defaults
+/// and keyword defaults (`None` for other callables, and for a function with
+/// a `__signature__` of its own, as `check_callable_args` caches them).
+fn binding_parts<'py>(func: &Bound<'py, PyAny>) -> PyResult<Option<[Bound<'py, PyAny>; 3]>> {
+    let py = func.py();
+    if !func
+        .get_type()
+        .is(super::pyfuncs::cached!(py, "types", "FunctionType")?)
+    {
+        return Ok(None);
+    }
+    let own = func.getattr(intern!(py, "__dict__"))?;
+    if own
+        .cast::<PyDict>()?
+        .contains(intern!(py, "__signature__"))?
+    {
+        return Ok(None);
+    }
+    Ok(Some([
+        func.getattr(intern!(py, "__code__"))?,
+        func.getattr(intern!(py, "__defaults__"))?,
+        func.getattr(intern!(py, "__kwdefaults__"))?,
+    ]))
 }
 
 impl PyJobSpec {
     pub fn value(&self, which: Shared) -> Option<&Py<PyAny>> {
         self.values[which as usize].as_ref()
+    }
+
+    /// Whether `func(*args)` with `positional` arguments (no keywords) is
+    /// known to bind, as last checked for this spec's function.
+    pub fn binds(&self, py: Python<'_>, positional: usize) -> PyResult<bool> {
+        let Some(func) = self.value(Shared::Func) else {
+            return Ok(false);
+        };
+        let Some(parts) = binding_parts(func.bind(py))? else {
+            return Ok(false);
+        };
+        Ok(self.checked_call.lock().as_ref().is_some_and(|checked| {
+            checked.positional == positional
+                && checked.parts.iter().zip(&parts).all(|(a, b)| a.is(b))
+        }))
+    }
+
+    /// Remember that `func(*args)` with `positional` arguments binds.
+    pub fn remember_binding(&self, py: Python<'_>, positional: usize) -> PyResult<()> {
+        let Some(func) = self.value(Shared::Func) else {
+            return Ok(());
+        };
+        if let Some(parts) = binding_parts(func.bind(py))? {
+            let checked = CheckedCall {
+                parts: parts.map(Bound::unbind),
+                positional,
+            };
+            let replaced = self.checked_call.lock().replace(checked);
+            drop(replaced);
+        }
+        Ok(())
     }
 }
 
@@ -251,7 +321,14 @@ pub fn intern_spec(py: Python<'_>, values: SharedValues, derived: bool) -> PyRes
     if let Some(spec) = found {
         return Ok(spec);
     }
-    let spec = Py::new(py, PyJobSpec { values, derived })?;
+    let spec = Py::new(
+        py,
+        PyJobSpec {
+            values,
+            derived,
+            checked_call: Mutex::new(None),
+        },
+    )?;
     RECENT_SPECS.lock().remember(&spec);
     Ok(spec)
 }
@@ -519,6 +596,23 @@ impl PyJob {
         Ok(Some(object))
     }
 
+    /// The first run time of an inline interval trigger whose zone the core
+    /// computes, at `now`, as an instant (`Some(None)`: it never fires);
+    /// `None` for any other trigger (ask [`Self::next_fire_time`]).
+    pub fn first_run_instant(
+        &self,
+        py: Python<'_>,
+        now: &crate::time::ZonedDateTime,
+    ) -> PyResult<Option<Option<i64>>> {
+        let Some(TriggerRef::Interval(inline)) = self.trigger_ref(py) else {
+            return Ok(None);
+        };
+        if !inline.computes_natively(py)? {
+            return Ok(None);
+        }
+        inline.first_fire_instant(py, now).map(Some)
+    }
+
     /// `trigger.get_next_fire_time(previous, now)` for this job's trigger,
     /// without making an inline one an object.
     pub fn next_fire_time<'py>(
@@ -584,9 +678,11 @@ impl PyJob {
         Ok(())
     }
 
-    /// Store an instant the trigger computed as the next run time.
-    pub fn set_next_run_at(&self, at: i64) {
-        let replaced = std::mem::replace(&mut self.state.lock().next_run, NextRun::At(at));
+    /// Store an instant the trigger computed as the next run time (`None`:
+    /// paused, the trigger never fires).
+    pub fn set_next_run_at(&self, at: Option<i64>) {
+        let next = at.map_or(NextRun::Paused, NextRun::At);
+        let replaced = std::mem::replace(&mut self.state.lock().next_run, next);
         drop(replaced);
     }
 

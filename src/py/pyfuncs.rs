@@ -28,7 +28,7 @@ pub fn resolve_timezone<'py>(
         // A ZoneInfo is what `astimezone` would return anyway, and so is a
         // `datetime.timezone` unless it calls itself "local" (refused there).
         let ty = tz.get_type();
-        if ty.is(cached!(py, "zoneinfo", "ZoneInfo")?) {
+        if ty.is(cached!(py, "zoneinfo", "ZoneInfo")?) || tz.is(super::datetime::utc(py)?) {
             return Ok(tz.clone());
         }
         if ty.is(cached!(py, "datetime", "timezone")?)

@@ -19,13 +19,14 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
 
 use super::common::Passed;
-use super::datetime::is_plain_aware;
+use super::datetime::{is_plain_aware, now_micros, zone_of};
 use super::interval::PyIntervalTrigger;
 use super::job::{derived_from_recent, intern_spec, JobId, PyJob, Shared, SharedValues};
 use super::memory_store::PyMemoryJobStore;
 use super::pyfuncs::cached;
 use super::rlock::PyRLock;
 use crate::error::Error;
+use crate::time::ZonedDateTime;
 
 const STATE_STOPPED: i64 = 0;
 const STATE_RUNNING: i64 = 1;
@@ -114,8 +115,6 @@ struct CheckedDefaults {
     given: [Py<PyAny>; 3],
     held: [Py<PyAny>; 3],
 }
-
-const DEFAULT_KEYS: [&str; 3] = ["misfire_grace_time", "coalesce", "max_instances"];
 
 #[pyclass(
     subclass,
@@ -313,15 +312,20 @@ impl PySchedulerCore {
         let defaults = instance
             .attr(intern!(py, "_job_defaults"))?
             .cast_into::<PyDict>()?;
+        if defaults.len() != 3 {
+            return Ok(None);
+        }
+        let keys = [
+            intern!(py, "misfire_grace_time"),
+            intern!(py, "coalesce"),
+            intern!(py, "max_instances"),
+        ];
         let mut given = Vec::with_capacity(3);
-        for key in DEFAULT_KEYS {
+        for key in keys {
             match defaults.get_item(key)? {
                 Some(value) => given.push(value),
                 None => return Ok(None),
             }
-        }
-        if defaults.len() != 3 {
-            return Ok(None);
         }
         {
             let remembered = slf.get().defaults.lock();
@@ -343,7 +347,7 @@ impl PySchedulerCore {
             return Ok(None);
         }
         let mut held = Vec::with_capacity(3);
-        for key in DEFAULT_KEYS {
+        for key in keys {
             held.push(checked.get_item(key)?);
         }
         let to_array = |values: Vec<Bound<'py, PyAny>>| -> [Py<PyAny>; 3] {
@@ -878,7 +882,17 @@ fn add_new_job<'py>(
     defaults: [Bound<'py, PyAny>; 3],
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = slf.py();
-    // Job._apply's checks, in its order, for what the direct path accepts.
+    // Job._init's id (drawn first, as there), then Job._apply's checks, in
+    // its order, for what the direct path accepts.
+    let job_id = match &call.id {
+        Some(id) => JobId::from_py(id)?,
+        None => {
+            let hex = global(py, "job", intern!(py, "uuid4"))?
+                .call0()?
+                .getattr(intern!(py, "hex"))?;
+            JobId::from_py(&hex)?
+        }
+    };
     let args = match &call.args {
         None => PyTuple::empty(py),
         Some(args) => match args.cast_exact::<PyTuple>() {
@@ -905,21 +919,6 @@ fn add_new_job<'py>(
             (func_ref, name)
         }
     };
-    let empty = PyDict::new(py);
-    cached!(py, "apscheduler_rs.util", "check_callable_args")?.call1((
-        &call.func,
-        &args,
-        kwargs.as_ref().unwrap_or(&empty),
-    ))?;
-    let job_id = match &call.id {
-        Some(id) => JobId::from_py(id)?,
-        None => {
-            let hex = global(py, "job", intern!(py, "uuid4"))?
-                .call0()?
-                .getattr(intern!(py, "hex"))?;
-            JobId::from_py(&hex)?
-        }
-    };
     let name = match &call.name {
         Some(name) => name.clone().unbind(),
         None => derived_name.clone_ref(py),
@@ -937,6 +936,21 @@ fn add_new_job<'py>(
     values[Shared::Coalesce as usize] = Some(coalesce.unbind());
     values[Shared::MaxInstances as usize] = Some(max_instances.unbind());
     let spec = intern_spec(py, values, derived)?;
+    // check_callable_args, unless this spec's function was seen to take such
+    // a call (and has not changed since)
+    let positional = args.len();
+    let no_keywords = kwargs.as_ref().is_none_or(|k| k.is_empty());
+    if !(no_keywords && spec.get().binds(py, positional)?) {
+        let empty = PyDict::new(py);
+        cached!(py, "apscheduler_rs.util", "check_callable_args")?.call1((
+            &call.func,
+            &args,
+            kwargs.as_ref().unwrap_or(&empty),
+        ))?;
+        if no_keywords {
+            spec.get().remember_binding(py, positional)?;
+        }
+    }
     let job_class = cached!(py, "apscheduler_rs.job", "Job")?.cast::<PyType>()?;
     let job = PyJob::new_object(job_class)?;
     job.get().fill(
@@ -956,18 +970,34 @@ fn add_new_job<'py>(
         drop(held);
         return call.in_python(slf);
     }
-    let now = global(py, "base", intern!(py, "datetime"))?.call_method1(
-        intern!(py, "now"),
-        (instance.attr(intern!(py, "timezone"))?,),
-    )?;
-    let first = job.get().next_fire_time(py, None, &now)?;
-    // Job._as_run_time: what our triggers return is stored as is
-    let first = if first.is_none() || is_plain_aware(&first)? {
-        first
-    } else {
-        job.call_method1(intern!(py, "_as_run_time"), (&first,))?
+    // The first run time, from the clock as `datetime.now(self.timezone)`
+    // reads it: computed here for an interval trigger kept inline (unless a
+    // test or freezegun replaced the scheduler module's `datetime`).
+    let clock = global(py, "base", intern!(py, "datetime"))?;
+    let timezone = instance.attr(intern!(py, "timezone"))?;
+    let mut first_instant = None;
+    if clock.is(cached!(py, "datetime", "datetime")?) {
+        let now = ZonedDateTime::from_utc(now_micros()?, &zone_of(&timezone)?)?;
+        first_instant = job.get().first_run_instant(py, &now)?;
+    }
+    let first = match first_instant {
+        Some(at) => {
+            job.get().set_next_run_at(at);
+            FirstRun::At(at)
+        }
+        None => {
+            let now = clock.call_method1(intern!(py, "now"), (&timezone,))?;
+            let first = job.get().next_fire_time(py, None, &now)?;
+            // Job._as_run_time: what our triggers return is stored as is
+            let first = if first.is_none() || is_plain_aware(&first)? {
+                first
+            } else {
+                job.call_method1(intern!(py, "_as_run_time"), (&first,))?
+            };
+            job.get().set_next_run_time(&first)?;
+            FirstRun::Datetime(first)
+        }
     };
-    job.get().set_next_run_time(&first)?;
     let job_any = job.clone().into_any();
     match store.get().add_job(&job_any) {
         Ok(()) => {}
@@ -980,11 +1010,11 @@ fn add_new_job<'py>(
             }
         }
     }
-    let job_id = job.get().id().expect("filled").to_py(py)?;
     if instance.wants_event(&facts, EVENT_JOB_ADDED)? {
+        let job_id = job.get().id().expect("filled").to_py(py)?;
         slf.call_method1(
             intern!(py, "_emit_job_event"),
-            (EVENT_JOB_ADDED, &job_id, &call.jobstore),
+            (EVENT_JOB_ADDED, job_id, &call.jobstore),
         )?;
     }
     if let Some(logger) = instance.info_logger()? {
@@ -998,29 +1028,35 @@ fn add_new_job<'py>(
             ),
         )?;
     }
-    if state == STATE_RUNNING && needs_wakeup(instance, facts, &first)? {
+    if state == STATE_RUNNING && needs_wakeup(instance, facts, first)? {
         slf.call_method0(intern!(py, "wakeup"))?;
     }
     drop(held);
     Ok(job_any)
 }
 
+/// A new job's first run time: an instant (`None`: it never fires), or the
+/// datetime its trigger gave.
+enum FirstRun<'py> {
+    At(Option<i64>),
+    Datetime(Bound<'py, PyAny>),
+}
+
 /// `_needs_wakeup_for(job)` for a job whose first run time is `first`.
-fn needs_wakeup(
-    instance: &Instance<'_>,
-    facts: ClassFacts,
-    first: &Bound<'_, PyAny>,
-) -> PyResult<bool> {
+fn needs_wakeup(instance: &Instance<'_>, facts: ClassFacts, first: FirstRun<'_>) -> PyResult<bool> {
     let py = instance.py();
     let wakes_at = instance.attr(intern!(py, "_wakes_at"))?;
     if wakes_at.is_none() || !facts.wakeup_ours || !instance.keeps(&WAKEUP_NAME)? {
         return Ok(true);
     }
-    if first.is_none() {
-        return Ok(false);
-    }
+    let run_time = match first {
+        FirstRun::At(None) => return Ok(false),
+        FirstRun::Datetime(first) if first.is_none() => return Ok(false),
+        // `datetime.timestamp()` of an aware datetime: microseconds over a million
+        FirstRun::At(Some(at)) => at as f64 / 1e6,
+        FirstRun::Datetime(first) => first.call_method0(intern!(py, "timestamp"))?.extract()?,
+    };
     let wakes_at: f64 = wakes_at.extract()?;
-    let run_time: f64 = first.call_method0(intern!(py, "timestamp"))?.extract()?;
     let (time, monotonic) = clocks(py)?;
     Ok(run_time - time < wakes_at - monotonic)
 }
