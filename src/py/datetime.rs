@@ -143,6 +143,26 @@ pub fn zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
     Ok(zone)
 }
 
+/// `f(zone)` with the zone of `tz`, borrowed from this thread's memo when it
+/// is there (no copy; see [`zone_of`]).
+pub fn with_zone<T>(tz: &Bound<'_, PyAny>, f: impl FnOnce(&Zone) -> T) -> PyResult<T> {
+    let mut f = Some(f);
+    let done = LAST_ZONE.try_with(|slot| {
+        let last = slot.try_borrow().ok()?;
+        match last.as_ref() {
+            Some((known, zone)) if known.as_ptr() == tz.as_ptr() => {
+                f.take().map(|f| f(zone))
+            }
+            _ => None,
+        }
+    });
+    if let Ok(Some(value)) = done {
+        return Ok(value);
+    }
+    let zone = zone_of(tz)?;
+    Ok(f.take().expect("not called")(&zone))
+}
+
 fn recent_zone_of(tz: &Bound<'_, PyAny>) -> PyResult<Zone> {
     let known = RECENT_ZONES
         .lock()
@@ -376,7 +396,8 @@ impl Bridge {
     /// Like [`Self::to_core`], without the memo (for values stored long-term).
     pub fn convert(&self, dt: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
         let py = dt.py();
-        to_zoned(dt, Some((self.tz.bind(py), &self.zone(py)?)))
+        let tz = self.tz.bind(py);
+        with_zone(tz, |zone| to_zoned(dt, Some((tz, zone))))?
     }
 
     /// The instant (UTC microseconds) of a datetime; read in place when it is
@@ -396,7 +417,7 @@ impl Bridge {
             }
         }
         if let Some((wall, fold)) = super::capi::read_in(dt, tz) {
-            let offset = self.zone(dt.py())?.utcoffset(wall, fold)?;
+            let offset = with_zone(self.tz.bind(dt.py()), |z| z.utcoffset(wall, fold))??;
             return Ok(crate::time::civil::naive_to_micros(wall) - offset);
         }
         Ok(self.convert(dt)?.utc_micros()?)
@@ -420,7 +441,7 @@ impl Bridge {
     /// (see [`Self::rebuilds`]); never for a zone only Python can compute.
     pub fn exact_instant(&self, dt: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
         let py = dt.py();
-        if matches!(self.zone(py)?, Zone::Foreign(_)) {
+        if with_zone(self.tz.bind(py), |z| matches!(z, Zone::Foreign(_)))? {
             return Ok(None);
         }
         if !dt.get_type().is(datetime_type(py)?)
@@ -438,12 +459,13 @@ impl Bridge {
     /// Whether `value`, in this trigger's zone, is the wall time and fold that
     /// its own instant maps back to.
     pub fn round_trips(&self, py: Python<'_>, value: &ZonedDateTime) -> PyResult<bool> {
-        Ok(self.zone(py)?.fromutc(value.utc_micros()?)? == (value.wall, value.fold))
+        let utc = value.utc_micros()?;
+        Ok(with_zone(self.tz.bind(py), |z| z.fromutc(utc))?? == (value.wall, value.fold))
     }
 
     /// The datetime of an instant in this trigger's zone.
     pub fn instant_to_new_py<'py>(&self, py: Python<'py>, utc: i64) -> PyResult<Bound<'py, PyAny>> {
-        let (wall, fold) = self.zone(py)?.fromutc(utc)?;
+        let (wall, fold) = with_zone(self.tz.bind(py), |z| z.fromutc(utc))??;
         let tz = self.tz.bind(py);
         let dt = new_datetime(py, wall, fold, tz)?;
         if let Some(packed) = super::capi::packed_in(&dt, tz.as_ptr()) {

@@ -462,12 +462,18 @@ impl PyIntervalTrigger {
             None => {
                 // APScheduler compares start_date with `now` here, which Python
                 // refuses for a naive `now`.
-                if now.getattr(intern!(py, "tzinfo"))?.is_none() {
+                let naive = match super::capi::read(now) {
+                    Some((_, _, tzinfo)) => tzinfo.is_none(),
+                    None => now.getattr(intern!(py, "tzinfo"))?.is_none(),
+                };
+                if naive {
                     return Err(pyo3::exceptions::PyTypeError::new_err(
                         "can't compare offset-naive and offset-aware datetimes",
                     ));
                 }
-                let now = self.bridge.to_core(now)?;
+                // converted without the per-thread memo of inputs: only a
+                // first fire time needs `now`, and that is asked once per job
+                let now = self.bridge.convert(now)?;
                 self.first_timestamp(py, &now)?
             }
         };
