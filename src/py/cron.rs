@@ -215,7 +215,7 @@ impl PyCronTrigger {
     }
 
     #[pyo3(signature = (previous_fire_time, now))]
-    fn get_next_fire_time<'py>(
+    pub(crate) fn get_next_fire_time<'py>(
         &self,
         py: Python<'py>,
         previous_fire_time: Option<&Bound<'py, PyAny>>,

@@ -72,7 +72,7 @@ impl PyDateTrigger {
     }
 
     #[pyo3(signature = (previous_fire_time, now))]
-    fn get_next_fire_time(
+    pub(crate) fn get_next_fire_time(
         &self,
         py: Python<'_>,
         previous_fire_time: Option<&Bound<'_, PyAny>>,

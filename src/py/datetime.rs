@@ -150,9 +150,7 @@ pub fn with_zone<T>(tz: &Bound<'_, PyAny>, f: impl FnOnce(&Zone) -> T) -> PyResu
     let done = LAST_ZONE.try_with(|slot| {
         let last = slot.try_borrow().ok()?;
         match last.as_ref() {
-            Some((known, zone)) if known.as_ptr() == tz.as_ptr() => {
-                f.take().map(|f| f(zone))
-            }
+            Some((known, zone)) if known.as_ptr() == tz.as_ptr() => f.take().map(|f| f(zone)),
             _ => None,
         }
     });

@@ -405,9 +405,9 @@ impl TriggerRef {
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         match self {
-            TriggerRef::Object(trigger) => trigger
-                .bind(py)
-                .call_method1(intern!(py, "get_next_fire_time"), (previous, now)),
+            TriggerRef::Object(trigger) => {
+                run_time::next_fire_time(trigger.bind(py), previous, now)
+            }
             TriggerRef::Interval(inline) => inline.get_next_fire_time(py, previous, now),
         }
     }
@@ -1016,16 +1016,32 @@ impl PyJob {
     fn _call(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let job = slf.get();
-        let func = job
-            .shared(py, Shared::Func)
-            .ok_or_else(|| missing(slf, "func"))?;
-        let args = job.args(py).ok_or_else(|| missing(slf, "args"))?;
-        let kwargs = match &job.state.lock().kwargs {
+        for (unset, name) in [
+            (job.shared(py, Shared::Func).is_none(), "func"),
+            (job.args(py).is_none(), "args"),
+            (matches!(job.state.lock().kwargs, Kwargs::Unset), "kwargs"),
+        ] {
+            if unset {
+                return Err(missing(slf, name));
+            }
+        }
+        job.call(py).map(Bound::unbind)
+    }
+}
+
+impl PyJob {
+    /// `func(*args, **kwargs)`, without making an empty `kwargs` dict (each
+    /// unset attribute raises `AttributeError`).
+    pub fn call<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let unset = |name: &str| PyAttributeError::new_err(name.to_owned());
+        let func = self.shared(py, Shared::Func).ok_or_else(|| unset("func"))?;
+        let args = self.args(py).ok_or_else(|| unset("args"))?;
+        let kwargs = match &self.state.lock().kwargs {
             Kwargs::Unset => None,
             Kwargs::Empty => Some(None),
             Kwargs::Given(kwargs) => Some(Some(kwargs.clone_ref(py))),
         };
-        let kwargs = kwargs.ok_or_else(|| missing(slf, "kwargs"))?;
+        let kwargs = kwargs.ok_or_else(|| unset("kwargs"))?;
         let args = args.into_bound(py);
         let args = match args.cast_exact::<PyTuple>() {
             Ok(tuple) => tuple.clone(),
@@ -1042,10 +1058,8 @@ impl PyJob {
                 }
             }),
         };
-        Ok(func
-            .bind(py)
-            .call(args, kwargs.filter(|k| !k.is_empty()).as_ref())?
-            .unbind())
+        func.bind(py)
+            .call(args, kwargs.filter(|k| !k.is_empty()).as_ref())
     }
 }
 

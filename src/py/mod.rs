@@ -11,6 +11,8 @@ mod errors;
 mod interval;
 mod job;
 mod job_index;
+mod job_run;
+mod log_level;
 mod memory_store;
 mod pyfuncs;
 mod rlock;

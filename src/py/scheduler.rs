@@ -22,6 +22,7 @@ use super::common::Passed;
 use super::datetime::{is_plain_aware, now_micros, zone_of};
 use super::interval::PyIntervalTrigger;
 use super::job::{derived_from_recent, intern_spec, JobId, PyJob, Shared, SharedValues};
+use super::log_level::LevelCache;
 use super::memory_store::PyMemoryJobStore;
 use super::pyfuncs::cached;
 use super::rlock::PyRLock;
@@ -32,7 +33,6 @@ const STATE_STOPPED: i64 = 0;
 const STATE_RUNNING: i64 = 1;
 const EVENT_JOB_ADDED: i64 = 1 << 9;
 const EVENT_JOB_REMOVED: i64 = 1 << 10;
-const INFO: i64 = 20;
 
 /// `BaseScheduler` methods whose work `add_job`'s direct path does itself: if
 /// any is replaced, every `add_job` call takes the Python path.
@@ -128,9 +128,8 @@ pub struct PySchedulerCore {
     /// The last job store looked at: the store, its `__dict__` (if it has
     /// one) and whether its class's job methods are the memory store core's.
     store: Mutex<Option<SeenStore>>,
-    /// The scheduler's logger as last looked at (a plain `logging.Logger`):
-    /// the logger, its `__dict__` and its level cache.
-    logger: Mutex<Option<[Py<PyAny>; 3]>>,
+    /// The scheduler's logger as last looked at.
+    logger: LevelCache,
     /// `_jobstores_lock` and its bound `acquire` and `release`.
     lock: Mutex<Option<[Py<PyAny>; 3]>>,
 }
@@ -248,7 +247,12 @@ impl<'py> Instance<'py> {
     /// The scheduler's logger, if `logger.isEnabledFor(INFO)`.
     fn info_logger(&self) -> PyResult<Option<Bound<'py, PyAny>>> {
         let logger = self.attr(intern!(self.py(), "_logger"))?;
-        Ok(logs_info(self.scheduler.get(), &logger)?.then_some(logger))
+        Ok(self
+            .scheduler
+            .get()
+            .logger
+            .logs_info(&logger)?
+            .then_some(logger))
     }
 }
 
@@ -594,54 +598,6 @@ fn global<'py>(
     module.bind(py).getattr(name)
 }
 
-/// `logger.isEnabledFor(INFO)`. A plain `logging.Logger` answers from its
-/// level cache (`_cache`, filled by `isEnabledFor` and cleared in place by
-/// logging whenever a level changes), read here directly when the answer is
-/// there; the logger's dicts are remembered in `core`.
-fn logs_info(core: &PySchedulerCore, logger: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let py = logger.py();
-    let seen = core
-        .logger
-        .lock()
-        .as_ref()
-        .filter(|[known, _, _]| known.is(logger))
-        .map(|[_, dict, cache]| (dict.clone_ref(py), cache.clone_ref(py)));
-    let dicts = match seen {
-        Some(dicts) => Some(dicts),
-        None if logger.get_type().is(cached!(py, "logging", "Logger")?) => {
-            let dict = logger.getattr(intern!(py, "__dict__"))?;
-            match dict.get_item(intern!(py, "_cache")) {
-                Ok(cache) if cache.is_exact_instance_of::<PyDict>() => {
-                    let remembered = [
-                        logger.clone().unbind(),
-                        dict.clone().unbind(),
-                        cache.clone().unbind(),
-                    ];
-                    let replaced = core.logger.lock().replace(remembered);
-                    drop(replaced);
-                    Some((dict.unbind(), cache.unbind()))
-                }
-                _ => None,
-            }
-        }
-        None => None,
-    };
-    if let Some((dict, cache)) = dicts {
-        let dict = dict.bind(py).cast::<PyDict>()?;
-        if let Some(disabled) = dict.get_item(intern!(py, "disabled"))? {
-            if disabled.is_truthy()? {
-                return Ok(false);
-            }
-            if let Some(known) = cache.bind(py).cast::<PyDict>()?.get_item(INFO)? {
-                return known.is_truthy();
-            }
-        }
-    }
-    logger
-        .call_method1(intern!(py, "isEnabledFor"), (INFO,))?
-        .is_truthy()
-}
-
 /// `time()` and `monotonic()`, as `_needs_wakeup_for` reads the clocks.
 fn clocks(py: Python<'_>) -> PyResult<(f64, f64)> {
     let time: f64 = global(py, "base", intern!(py, "time"))?
@@ -662,7 +618,7 @@ impl PySchedulerCore {
             class_checks: Mutex::new(None),
             defaults: Mutex::new(None),
             store: Mutex::new(None),
-            logger: Mutex::new(None),
+            logger: LevelCache::new(),
             lock: Mutex::new(None),
         }
     }
@@ -686,11 +642,7 @@ impl PySchedulerCore {
                 visit.call(&seen.dict)?;
             }
         }
-        if let Some(logger) = self.logger.try_lock() {
-            for object in logger.iter().flatten() {
-                visit.call(object)?;
-            }
-        }
+        self.logger.visit(&visit)?;
         if let Some(lock) = self.lock.try_lock() {
             for object in lock.iter().flatten() {
                 visit.call(object)?;
@@ -703,9 +655,9 @@ impl PySchedulerCore {
         let checks = self.class_checks.try_lock().and_then(|mut c| c.take());
         let defaults = self.defaults.try_lock().and_then(|mut d| d.take());
         let store = self.store.try_lock().and_then(|mut c| c.take());
-        let logger = self.logger.try_lock().and_then(|mut c| c.take());
+        self.logger.clear();
         let lock = self.lock.try_lock().and_then(|mut l| l.take());
-        drop((checks, defaults, store, logger, lock));
+        drop((checks, defaults, store, lock));
     }
 
     /// Schedule ``func`` (a callable, or a ``"module:name"`` reference to one).

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::datetime::{is_plain_aware, store_instant, utc};
-use super::job::PyJob;
+use super::job::{PyJob, Shared};
 use super::memory_store::PyMemoryJobStore;
 use super::thread_pool::PyThreadPool;
 
@@ -125,7 +125,10 @@ impl PyDueJobStep {
         if !job.get_type().is(self.job_class.bind(py)) {
             return Ok(None);
         }
-        let alias = job.getattr(intern!(py, "executor"))?;
+        let Some(alias) = job.cast::<PyJob>()?.get().shared(py, Shared::Executor) else {
+            return Ok(None); // unset: the Python step's lookup fails and logs
+        };
+        let alias = alias.into_bound(py);
         // unhashable or missing: the Python step logs the failed lookup
         let executor = self.executors.bind(py).get_item(&alias).ok().flatten();
         Ok(executor.map(|executor| (alias, executor)))
@@ -144,19 +147,35 @@ impl PyDueJobStep {
         events: &Bound<'_, PyList>,
     ) -> PyResult<()> {
         let py = job.py();
-        // a plain Job (executor_of checked): its trigger is asked through it,
-        // so that one it keeps inline is not made an object
+        // a plain Job (executor_of checked): read directly, and its trigger is
+        // asked through it, so that one it keeps inline stays inline
         let core = job.cast::<PyJob>()?.get();
 
         // Job._get_run_times, then coalescing
         let mut run_times: Vec<Bound<'_, PyAny>> = Vec::new();
-        let mut next = job.getattr(intern!(py, "next_run_time"))?;
-        while next.is_truthy()? && utc_instant(&next)? <= now_utc {
+        let mut next = core
+            .next_run_time(py)?
+            .unwrap_or_else(|| py.None().into_bound(py));
+        let mut next_utc = match core.next_run_instant() {
+            Some(Some(at)) => Some(at),
+            _ if next.is_truthy()? => Some(utc_instant(&next)?),
+            _ => None,
+        };
+        while next_utc.is_some_and(|at| at <= now_utc) {
             let following = core.next_fire_time(py, Some(&next), now)?;
+            next_utc = if following.is_truthy()? {
+                Some(utc_instant(&following)?)
+            } else {
+                None
+            };
             run_times.push(std::mem::replace(&mut next, following));
         }
         drop(next);
-        if job.getattr(intern!(py, "coalesce"))?.is_truthy()? && run_times.len() > 1 {
+        let coalesce = match core.shared(py, Shared::Coalesce) {
+            Some(coalesce) => coalesce.bind(py).is_truthy()?,
+            None => job.getattr(intern!(py, "coalesce"))?.is_truthy()?,
+        };
+        if coalesce && run_times.len() > 1 {
             run_times.drain(..run_times.len() - 1);
         }
         let Some(last) = run_times.last().cloned() else {
@@ -183,7 +202,7 @@ impl PyDueJobStep {
         if keep {
             // Job._set_next_run_time: what triggers return is stored as is
             if is_plain_aware(&next)? {
-                job.setattr(intern!(py, "next_run_time"), next)?;
+                core.set_next_run_time(&next)?;
             } else {
                 job.call_method1(intern!(py, "_set_next_run_time"), (next,))?;
             }
@@ -193,13 +212,13 @@ impl PyDueJobStep {
 
     /// `executor.submit_job(job, run_times)`, queued on the pool directly
     /// when the executor allows it.
-    fn submit(
+    fn submit<'py>(
         &self,
-        job: &Bound<'_, PyAny>,
-        job_id: &Bound<'_, PyAny>,
-        executor_alias: &Bound<'_, PyAny>,
-        executor: &Bound<'_, PyAny>,
-        run_times: &Bound<'_, PyList>,
+        job: &Bound<'py, PyAny>,
+        job_id: &Bound<'py, PyAny>,
+        executor_alias: &Bound<'py, PyAny>,
+        executor: &Bound<'py, PyAny>,
+        run_times: &Bound<'py, PyList>,
     ) -> PyResult<()> {
         let py = job.py();
         let direct = match self.direct.bind(py).get_item(executor_alias)? {
@@ -222,7 +241,14 @@ impl PyDueJobStep {
             Err(_) => return queue_coroutine_job(job, job_id, executor, run_times, &direct),
         };
         let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
-        let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;
+        let core = job.cast::<PyJob>()?.get();
+        let shared = |which: Shared, name: &Bound<'py, PyString>| -> PyResult<Bound<'py, PyAny>> {
+            match core.shared(py, which) {
+                Some(value) => Ok(value.into_bound(py)),
+                None => job.getattr(name),
+            }
+        };
+        let jobstore_alias = shared(Shared::JobstoreAlias, intern!(py, "_jobstore_alias"))?;
         let args = PyTuple::new(
             py,
             [
@@ -233,7 +259,8 @@ impl PyDueJobStep {
                 direct.get_item(3)?,
             ],
         )?;
-        let max_instances: i64 = job.getattr(intern!(py, "max_instances"))?.extract()?;
+        let max_instances: i64 =
+            shared(Shared::MaxInstances, intern!(py, "max_instances"))?.extract()?;
         let queued = pool.get().submit_job(
             direct.get_item(4)?,
             args,

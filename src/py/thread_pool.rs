@@ -322,7 +322,10 @@ fn run_counted(
     job_id: Py<PyAny>,
     instances: Py<PyDict>,
 ) {
-    let outcome = func.call1(py, args.bind(py));
+    let outcome = match super::job_run::run_natively(func.bind(py), args.bind(py)) {
+        Some(outcome) => outcome.map(Bound::unbind),
+        None => func.call1(py, args.bind(py)),
+    };
     let reported = finished(instances.bind(py), job_id.bind(py)).and_then(|()| match outcome {
         Ok(events) if events.bind(py).is_truthy()? => executor
             .call_method1(py, intern!(py, "_dispatch_run_events"), (events,))

@@ -193,7 +193,21 @@ def _failed(
 ) -> None:
     """Log a run that raised (called from the ``except`` block), and add its
     event to ``events`` if ``wanted``."""
-    exc, tb = sys.exc_info()[1:]
+    _failed_with(job, jobstore_alias, run_time, sys.exc_info()[1], logger, wanted, events)
+
+
+def _failed_with(
+    job: Any,
+    jobstore_alias: str | None,
+    run_time: datetime,
+    exc: Any,
+    logger: logging.Logger,
+    wanted: Callable[[int], bool],
+    events: list[JobExecutionEvent],
+) -> None:
+    """:func:`_failed` for the exception ``exc`` the run raised (the thread
+    pool's workers, which run jobs themselves, report through this)."""
+    tb = exc.__traceback__
     if wanted(EVENT_JOB_ERROR):
         events.append(
             JobExecutionEvent(
@@ -205,7 +219,7 @@ def _failed(
                 traceback="".join(format_tb(tb)),
             )
         )
-    logger.exception('Job "%s" raised an exception', job)
+    logger.error('Job "%s" raised an exception', job, exc_info=exc)
     # the frames would keep the job's locals alive through the exception
     traceback.clear_frames(tb)
 
