@@ -158,12 +158,18 @@ def observe(path: str, script: Any, caplog: pytest.LogCaptureFixture) -> dict[st
                     outcomes.append(("ok", [describe(job) for job in result]))
                 else:
                     outcomes.append(("ok", describe(result) if result is not None else None))
-    jobs = {alias: [describe(job) for job in scheduler.get_jobs(alias)] for alias in ("default", "other")}
+    jobs = {
+        alias: [describe(job) for job in scheduler.get_jobs(alias)]
+        for alias in ("default", "other")
+    }
     scheduler.shutdown(wait=False)
     return {
         "outcomes": outcomes,
         "jobs": jobs,
-        "events": [(type(e).__name__, e.code, getattr(e, "job_id", None), getattr(e, "jobstore", None)) for e in events],
+        "events": [
+            (type(e).__name__, e.code, getattr(e, "job_id", None), getattr(e, "jobstore", None))
+            for e in events
+        ],
         "logs": [(r.name, r.levelname, r.getMessage()) for r in caplog.records],
         "wakeups": scheduler.wakeups,
     }
@@ -175,12 +181,25 @@ SCRIPTS: dict[str, list[Any]] = {
         lambda s: s.add_job(work, "date", run_date=T0 + timedelta(hours=1), id="d"),
         lambda s: s.add_job(work, id="now", run_date=T0),
         lambda s: s.add_job(work, "cron", hour="8-17", minute="*/15", id="c"),
-        lambda s: s.add_job(work, "calendarinterval", days=1, hour=6, start_date="2030-01-01", id="ci"),
-        lambda s: s.add_job(work, "interval", hours=1, start_date="2030-01-07 09:30:00", id="tz", timezone="Europe/Helsinki"),
+        lambda s: s.add_job(
+            work, "calendarinterval", days=1, hour=6, start_date="2030-01-01", id="ci"
+        ),
+        lambda s: s.add_job(
+            work,
+            "interval",
+            hours=1,
+            start_date="2030-01-07 09:30:00",
+            id="tz",
+            timezone="Europe/Helsinki",
+        ),
     ],
     "arguments and names": [
-        lambda s: s.add_job(work, "interval", minutes=1, start_date=T0, args=[1, 2], kwargs={"x": 3}, id="a"),
-        lambda s: s.add_job(work, "interval", minutes=1, start_date=T0, args=(1,), name="named", id="n"),
+        lambda s: s.add_job(
+            work, "interval", minutes=1, start_date=T0, args=[1, 2], kwargs={"x": 3}, id="a"
+        ),
+        lambda s: s.add_job(
+            work, "interval", minutes=1, start_date=T0, args=(1,), name="named", id="n"
+        ),
         lambda s: s.add_job(SERVICE.tick, "interval", minutes=1, start_date=T0, id="m"),
         lambda s: s.add_job(LOCAL, "interval", minutes=1, start_date=T0, id="l", name="anonymous"),
         lambda s: s.add_job(PARTIAL, "interval", minutes=1, start_date=T0, id="p"),
@@ -189,23 +208,33 @@ SCRIPTS: dict[str, list[Any]] = {
         lambda s: s.add_job(print, "interval", minutes=1, start_date=T0, id="builtin"),
     ],
     "trigger instances and stores": [
-        lambda s: s.add_job(work, IntervalTrigger(minutes=7, start_date=T0, timezone=UTC), id="ti"),
+        lambda s: s.add_job(
+            work, IntervalTrigger(minutes=7, start_date=T0, timezone=UTC), id="ti"
+        ),
         lambda s: s.add_job(work, CronTrigger(hour=9, timezone=UTC), id="tc", jobstore="other"),
-        lambda s: s.add_job(work, "interval", minutes=2, start_date=T0, id="ex", executor="elsewhere"),
+        lambda s: s.add_job(
+            work, "interval", minutes=2, start_date=T0, id="ex", executor="elsewhere"
+        ),
         lambda s: s.add_job(work, "date", run_date=T0 - timedelta(days=1), id="past"),
     ],
     "conflicts": [
         lambda s: s.add_job(work, "interval", minutes=5, start_date=T0, id="x"),
         lambda s: s.add_job(work, "interval", minutes=6, start_date=T0, id="x"),
-        lambda s: s.add_job(work, "interval", minutes=7, start_date=T0, id="x", replace_existing=True),
+        lambda s: s.add_job(
+            work, "interval", minutes=7, start_date=T0, id="x", replace_existing=True
+        ),
         lambda s: s.add_job(work, "interval", minutes=8, start_date=T0, id="x", jobstore="other"),
         lambda s: s.get_job("x"),
     ],
     "refused calls": [
         lambda s: s.add_job(two_args, "interval", minutes=1, start_date=T0, args=[1], id="few"),
-        lambda s: s.add_job(two_args, "interval", minutes=1, start_date=T0, kwargs={"c": 1}, args=[1, 2], id="kw"),
+        lambda s: s.add_job(
+            two_args, "interval", minutes=1, start_date=T0, kwargs={"c": 1}, args=[1, 2], id="kw"
+        ),
         lambda s: s.add_job(work, "interval", minutes="x", id="bad-trigger"),
-        lambda s: s.add_job(work, "interval", minutes=1, start_date=T0, id="bad-store", jobstore="missing"),
+        lambda s: s.add_job(
+            work, "interval", minutes=1, start_date=T0, id="bad-store", jobstore="missing"
+        ),
         lambda s: s.add_job(work, "cron", second="07x", id="bad-cron"),
         lambda s: s.add_job(work, "nosuchtrigger", id="bad-alias"),
         lambda s: s.add_job(work(), "interval", minutes=1, start_date=T0, id="not-callable"),
@@ -306,7 +335,9 @@ def test_logging_level_changes_take_effect_at_once(caplog: pytest.LogCaptureFixt
     scheduler.shutdown(wait=False)
 
 
-def test_a_replaced_datetime_is_the_clock_of_the_first_run_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_replaced_datetime_is_the_clock_of_the_first_run_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(base_module, "datetime", FakeDatetime)
     scheduler = StepScheduler(timezone=UTC)
     scheduler.start(paused=True)

@@ -40,7 +40,16 @@ def scheduler() -> Any:
 
 def test_a_new_job_object_has_no_attributes_until_assigned() -> None:
     job = Job.__new__(Job)
-    for name in ("id", "func", "func_ref", "args", "kwargs", "trigger", "next_run_time", "_scheduler"):
+    for name in (
+        "id",
+        "func",
+        "func_ref",
+        "args",
+        "kwargs",
+        "trigger",
+        "next_run_time",
+        "_scheduler",
+    ):
         with pytest.raises(AttributeError, match=f"'Job' object has no attribute '{name}'"):
             getattr(job, name)
     assert not hasattr(job, "next_run_time")
@@ -101,7 +110,9 @@ def test_jobs_of_one_function_share_what_they_have_in_common(scheduler: Any) -> 
 )
 def test_next_run_times_read_back_equal(scheduler: Any, trigger: Any) -> None:
     job = scheduler.add_job(work, trigger, id="a")
-    expected = trigger.get_next_fire_time(None, datetime.now(trigger.timezone if hasattr(trigger, "timezone") else UTC))
+    expected = trigger.get_next_fire_time(
+        None, datetime.now(trigger.timezone if hasattr(trigger, "timezone") else UTC)
+    )
     assert job.next_run_time == expected
     # through the DST change, in the trigger's zone, with the fold as made
     previous = job.next_run_time
