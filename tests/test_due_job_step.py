@@ -469,9 +469,13 @@ def test_asyncio_executor_through_each_path(path: str, caplog: pytest.LogCapture
     assert any(
         "maximum number of running instances reached" in r.getMessage() for r in caplog.records
     )
-    # three coroutine jobs (and, on the Rust step, the refused runs of the held one)
-    assert len(queued_from) >= 3
-    assert set(queued_from) == {"run" if path == "rust" else "_do_submit_job"}
+    if path == "rust":
+        # the step itself asks about what is not a plain function (the
+        # partial; a plain coroutine function it recognises by its code flags)
+        assert queued_from and set(queued_from) == {"run"}
+    else:
+        # three coroutine jobs
+        assert len(queued_from) >= 3 and set(queued_from) == {"_do_submit_job"}
 
 
 def test_asyncio_executor_subclass_queues_through_its_own_methods() -> None:

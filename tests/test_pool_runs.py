@@ -115,3 +115,95 @@ def test_workers_runs_match_run_job_for(
     assert [level for level, _, _ in native["logged"]] == ["ERROR", "WARNING"]
     # the workers' own path asked _starts only about the late run
     assert native_starts == 1 and len(starts) == 3
+
+
+async def coroutine_returns(value: Any) -> Any:
+    return value
+
+
+async def coroutine_fails(message: str) -> None:
+    raise ValueError(message)
+
+
+async def coroutine_waits(value: Any) -> Any:
+    import asyncio
+
+    await asyncio.sleep(0)
+    return value
+
+
+def observe_coroutines(level: int, caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    """Coroutine jobs on an AsyncIOScheduler: one returns, one raises, one waits
+    before returning, one is late."""
+    import asyncio
+
+    from apscheduler_rs.schedulers.asyncio import AsyncIOScheduler
+
+    events: list[Any] = []
+
+    async def main() -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_listener(
+            events.append, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+        )
+        now = datetime.now(UTC)
+        scheduler.add_job(coroutine_returns, "date", run_date=now, args=[42], id="ok")
+        scheduler.add_job(coroutine_fails, "date", run_date=now, args=["boom"], id="err")
+        scheduler.add_job(coroutine_waits, "date", run_date=now, args=[7], id="waits")
+        scheduler.add_job(
+            coroutine_returns,
+            "date",
+            run_date=now - timedelta(seconds=30),
+            args=[1],
+            id="late",
+            misfire_grace_time=5,
+        )
+        scheduler.start()
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while len(events) < 4:
+            assert asyncio.get_running_loop().time() < deadline, events
+            await asyncio.sleep(0.01)
+        scheduler.shutdown()
+        await asyncio.sleep(0)
+
+    caplog.clear()
+    executor_logger = logging.getLogger("apscheduler.executors.default")
+    executor_logger.setLevel(level)
+    try:
+        with caplog.at_level(logging.WARNING, logger="apscheduler"):
+            asyncio.run(main())
+    finally:
+        executor_logger.setLevel(logging.NOTSET)
+    runs = sorted(
+        (
+            event.code,
+            event.job_id,
+            getattr(event, "retval", None),
+            type(event.exception).__name__ if getattr(event, "exception", None) else None,
+            "raise ValueError(message)" in (getattr(event, "traceback", None) or ""),
+        )
+        for event in events
+    )
+    logged = sorted(
+        (record.levelname, record.getMessage().split(" (trigger")[0], record.exc_info is not None)
+        for record in caplog.records
+        if record.name == "apscheduler.executors.default" and record.levelno >= logging.WARNING
+    )
+    return {"runs": runs, "logged": logged}
+
+
+def test_coroutine_runs_started_in_rust_match_start_runs(
+    starts: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    native = observe_coroutines(logging.WARNING, caplog)
+    native_starts = len(starts)
+    starts.clear()
+    python = observe_coroutines(logging.INFO, caplog)
+    assert native == python
+    assert native["runs"] == [
+        (EVENT_JOB_EXECUTED, "ok", 42, None, False),
+        (EVENT_JOB_EXECUTED, "waits", 7, None, False),
+        (EVENT_JOB_ERROR, "err", None, "ValueError", True),
+        (EVENT_JOB_MISSED, "late", None, None, False),
+    ]
+    assert native_starts == 1 and len(starts) == 4

@@ -1,11 +1,12 @@
-//! A job's due runs done by a thread pool worker itself: what
-//! `executors.base.run_job_for` does, when nothing it does would be seen to
-//! differ. That is when the run's logger does not log INFO (so its "Running
-//! job" and "executed successfully" lines are not made anyway) and the
-//! executors module's clock is `datetime`'s own (not a test's replacement).
-//! A run that is late, raises or has its event wanted goes through the Python
-//! helpers (`_starts`, `_failed_with`, `_succeeded`) for its log line and
-//! event, so those are made in one place.
+//! A job's due runs done in Rust: by a thread pool worker (what
+//! `executors.base.run_job_for` does), and by the asyncio executor's drainer
+//! (what `executors.asyncio._start_runs` does, up to a coroutine's first
+//! wait). Only when nothing they do would be seen to differ: the run's logger
+//! does not log INFO (so its "Running job" and "executed successfully" lines
+//! are not made anyway) and the executors module's clock is `datetime`'s own
+//! (not a test's replacement). A run that is late, raises or has its event
+//! wanted goes through the Python helpers (`_starts`, `_failed_with`,
+//! `_succeeded`) for its log line and event, so those are made in one place.
 
 use parking_lot::Mutex;
 use pyo3::intern;
@@ -39,33 +40,55 @@ pub fn run_natively<'py>(
     runs(args).transpose()
 }
 
+/// `executors.base`, for its clock and helpers.
+fn executors_base(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static BASE: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
+    Ok(BASE
+        .get_or_try_init(py, || -> PyResult<_> {
+            Ok(py.import("apscheduler_rs.executors.base")?.unbind())
+        })?
+        .bind(py))
+}
+
+/// The job as ours, if runs of it can be done here at all: a plain `Job`,
+/// and the executors module's clock not replaced.
+fn plain_job<'a, 'py>(job: &'a Bound<'py, PyAny>) -> PyResult<Option<&'a Bound<'py, PyJob>>> {
+    let py = job.py();
+    let job_class = cached!(py, "apscheduler_rs.job", "Job")?.cast::<PyType>()?;
+    let Ok(ours) = job.cast::<PyJob>() else {
+        return Ok(None);
+    };
+    if !job.get_type().is(job_class)
+        || !executors_base(py)?
+            .getattr(intern!(py, "datetime"))?
+            .is(cached!(py, "datetime", "datetime")?)
+    {
+        return Ok(None);
+    }
+    Ok(Some(ours))
+}
+
+/// `wanted(code)`: answered here for a scheduler's own `_wants_event`.
+fn wants(wanted: &Bound<'_, PyAny>, code: i64) -> PyResult<bool> {
+    match super::scheduler::wants_event(wanted, code)? {
+        Some(known) => Ok(known),
+        None => wanted.call1((code,))?.is_truthy(),
+    }
+}
+
 fn runs<'py>(args: &Bound<'py, PyTuple>) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = args.py();
     let [job, alias, run_times, logger_name, wanted] =
         [0, 1, 2, 3, 4].map(|i| args.get_item(i).expect("five arguments"));
-    let job_class = cached!(py, "apscheduler_rs.job", "Job")?.cast::<PyType>()?;
-    let (Ok(job), Ok(run_times), Ok(logger_name)) = (
-        job.cast::<PyJob>(),
-        run_times.cast::<PyList>(),
-        logger_name.cast::<PyString>(),
-    ) else {
+    let (Ok(run_times), Ok(logger_name)) =
+        (run_times.cast::<PyList>(), logger_name.cast::<PyString>())
+    else {
         return Ok(None);
     };
-    if !job.get_type().is(job_class) {
+    let Some(job) = plain_job(&job)? else {
         return Ok(None);
-    }
-    static BASE: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
-    let base = BASE
-        .get_or_try_init(py, || -> PyResult<_> {
-            Ok(py.import("apscheduler_rs.executors.base")?.unbind())
-        })?
-        .bind(py);
-    if !base
-        .getattr(intern!(py, "datetime"))?
-        .is(cached!(py, "datetime", "datetime")?)
-    {
-        return Ok(None);
-    }
+    };
+    let base = executors_base(py)?;
     let logger = run_logger(base, logger_name)?;
     if LOGGER_LEVEL.logs_info(&logger)? {
         return Ok(None);
@@ -89,7 +112,7 @@ fn runs<'py>(args: &Bound<'py, PyTuple>) -> PyResult<Option<Bound<'py, PyAny>>> 
                 let wanted_now = match executed_wanted {
                     Some(known) => known,
                     None => {
-                        let known = wanted.call1((EVENT_JOB_EXECUTED,))?.is_truthy()?;
+                        let known = wants(&wanted, EVENT_JOB_EXECUTED)?;
                         executed_wanted = Some(known);
                         known
                     }
@@ -157,4 +180,119 @@ fn on_time(job: &PyJob, run_time: &Bound<'_, PyAny>) -> PyResult<bool> {
     }
     let lateness = now_micros()? - store_instant(run_time)?;
     Ok(i128::from(lateness) <= i128::from(grace) * 1_000_000)
+}
+
+/// The asyncio drainer's logger, as last looked at.
+static COROUTINE_LOGGER_LEVEL: LevelCache = LevelCache::new();
+
+/// `executors.asyncio._start_runs(job, alias, run_times, logger, wanted)`:
+/// the job's runs, as long as none waits; returns the events so far and, if
+/// a run waits, what finishes the submission (`_finish_runs`), else `None`.
+/// Done here when the runs qualify (see the module doc), else by the Python
+/// function.
+#[pyfunction]
+pub fn start_coroutine_runs<'py>(
+    job: &Bound<'py, PyAny>,
+    alias: &Bound<'py, PyAny>,
+    run_times: &Bound<'py, PyAny>,
+    logger: &Bound<'py, PyAny>,
+    wanted: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = job.py();
+    let native = match (plain_job(job)?, run_times.cast::<PyList>()) {
+        (Some(core), Ok(times)) if !COROUTINE_LOGGER_LEVEL.logs_info(logger)? => {
+            Some((core, times))
+        }
+        _ => None,
+    };
+    let Some((core, run_times)) = native else {
+        return cached!(py, "apscheduler_rs.executors.asyncio", "_start_runs")?
+            .call1((job, alias, run_times, logger, wanted));
+    };
+    let base = executors_base(py)?;
+    let events = PyList::empty(py);
+    let mut executed_wanted = None;
+    let count = run_times.len();
+    for index in 0..count {
+        let run_time = run_times.get_item(index)?;
+        if !on_time(core.get(), &run_time)? {
+            let starts = base
+                .getattr(intern!(py, "_starts"))?
+                .call1((job, alias, &run_time, logger, wanted, &events))?;
+            if !starts.is_truthy()? {
+                continue;
+            }
+        }
+        let failed = |err: PyErr| -> PyResult<()> {
+            base.getattr(intern!(py, "_failed_with"))?
+                .call1((
+                    job,
+                    alias,
+                    &run_time,
+                    err.into_value(py),
+                    logger,
+                    wanted,
+                    &events,
+                ))
+                .map(drop)
+        };
+        let coroutine = match core.get().call(py) {
+            Ok(coroutine) => coroutine,
+            Err(err) => {
+                failed(err)?;
+                continue;
+            }
+        };
+        match send(&coroutine)? {
+            Sent::Returned(retval) => {
+                let wanted_now = match executed_wanted {
+                    Some(known) => known,
+                    None => *executed_wanted.insert(wants(wanted, EVENT_JOB_EXECUTED)?),
+                };
+                if wanted_now {
+                    base.getattr(intern!(py, "_succeeded"))?
+                        .call1((job, alias, &run_time, retval, logger, wanted, &events))?;
+                }
+            }
+            Sent::Raised(err) => failed(err)?,
+            Sent::Waits(awaited) => {
+                let rest = run_times.get_slice(index, count);
+                let finish = cached!(py, "apscheduler_rs.executors.asyncio", "_finish_runs")?
+                    .call1((
+                        job, alias, rest, coroutine, awaited, logger, wanted, &events,
+                    ))?;
+                return Ok(PyTuple::new(py, [events.into_any(), finish])?.into_any());
+            }
+        }
+    }
+    Ok(PyTuple::new(py, [events.into_any(), py.None().into_bound(py)])?.into_any())
+}
+
+/// What `coroutine.send(None)` did.
+enum Sent<'py> {
+    Returned(Bound<'py, PyAny>),
+    Raised(PyErr),
+    Waits(Bound<'py, PyAny>),
+}
+
+fn send<'py>(coroutine: &Bound<'py, PyAny>) -> PyResult<Sent<'py>> {
+    let py = coroutine.py();
+    let mut result: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: a live object and None as the value sent; `result` receives a
+    // new reference on return and yield, and nothing on error.
+    let outcome =
+        unsafe { pyo3::ffi::PyIter_Send(coroutine.as_ptr(), pyo3::ffi::Py_None(), &mut result) };
+    Ok(match outcome {
+        pyo3::ffi::PySendResult::PYGEN_RETURN => {
+            Sent::Returned(unsafe { Bound::from_owned_ptr(py, result) })
+        }
+        pyo3::ffi::PySendResult::PYGEN_NEXT => {
+            Sent::Waits(unsafe { Bound::from_owned_ptr(py, result) })
+        }
+        pyo3::ffi::PySendResult::PYGEN_ERROR => {
+            Sent::Raised(PyErr::take(py).unwrap_or_else(|| {
+                pyo3::exceptions::PySystemError::new_err("send failed without an exception")
+            }))
+        }
+    })
 }

@@ -41,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<thread_pool::PyThreadPool>()?;
     m.add_function(wrap_pyfunction!(thread_pool::shutdown_thread_pools, m)?)?;
     m.add_function(wrap_pyfunction!(cron::parse_cron_field, m)?)?;
+    m.add_function(wrap_pyfunction!(job_run::start_coroutine_runs, m)?)?;
     m.add_function(wrap_pyfunction!(capi::datetime_fast_path, m)?)?;
     Ok(())
 }

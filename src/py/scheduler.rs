@@ -751,6 +751,30 @@ impl PySchedulerCore {
     }
 }
 
+/// `wanted(code)` answered here when `wanted` is a scheduler's own
+/// `_wants_event` (bound to one of ours, not replaced): `None` otherwise.
+pub fn wants_event(wanted: &Bound<'_, PyAny>, code: i64) -> PyResult<Option<bool>> {
+    let py = wanted.py();
+    if !wanted.get_type().is(cached!(py, "types", "MethodType")?) {
+        return Ok(None);
+    }
+    let base = cached!(py, "apscheduler_rs.schedulers.base", "BaseScheduler")?;
+    let function = wanted.getattr(intern!(py, "__func__"))?;
+    if !function.is(base.getattr(intern!(py, "_wants_event"))?) {
+        return Ok(None);
+    }
+    let Ok(scheduler) = wanted
+        .getattr(intern!(py, "__self__"))?
+        .cast_into::<PySchedulerCore>()
+    else {
+        return Ok(None);
+    };
+    let facts = PySchedulerCore::class_facts(&scheduler)?;
+    Instance::new(&scheduler)?
+        .wants_event(&facts, code)
+        .map(Some)
+}
+
 /// `add_job` done here, or `None` when the call needs the Python path (which
 /// is then taken before anything was changed).
 fn add_directly<'py>(

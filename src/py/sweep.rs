@@ -15,6 +15,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use super::datetime::{is_plain_aware, store_instant, utc};
 use super::job::{PyJob, Shared};
 use super::memory_store::PyMemoryJobStore;
+use super::pyfuncs::cached;
 use super::thread_pool::PyThreadPool;
 
 #[pyclass(module = "apscheduler_rs._core", name = "DueJobStep", frozen)]
@@ -311,24 +312,29 @@ impl PyDueJobStep {
 /// `submit_job`. `direct` is what `AsyncIOExecutor._direct_submission` gave.
 /// Between the count's check and its update only C code runs, so no other
 /// thread can change it meanwhile (the Python path holds the executor's lock).
-fn queue_coroutine_job(
-    job: &Bound<'_, PyAny>,
-    job_id: &Bound<'_, PyString>,
-    executor: &Bound<'_, PyAny>,
-    run_times: &Bound<'_, PyList>,
-    direct: &Bound<'_, PyTuple>,
+fn queue_coroutine_job<'py>(
+    job: &Bound<'py, PyAny>,
+    job_id: &Bound<'py, PyString>,
+    executor: &Bound<'py, PyAny>,
+    run_times: &Bound<'py, PyList>,
+    direct: &Bound<'py, PyTuple>,
 ) -> PyResult<()> {
     let py = job.py();
-    let is_coroutine_function = direct.get_item(2)?;
-    if !is_coroutine_function
-        .call1((job.getattr(intern!(py, "func"))?,))?
-        .is_truthy()?
-    {
+    let core = job.cast::<PyJob>()?.get();
+    let shared = |which: Shared, name: &Bound<'py, PyString>| -> PyResult<Bound<'py, PyAny>> {
+        match core.shared(py, which) {
+            Some(value) => Ok(value.into_bound(py)),
+            None => job.getattr(name),
+        }
+    };
+    let func = shared(Shared::Func, intern!(py, "func"))?;
+    if !is_coroutine_function(&func, &direct.get_item(2)?)? {
         executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
         return Ok(());
     }
-    let max_instances: i64 = job.getattr(intern!(py, "max_instances"))?.extract()?;
-    let jobstore_alias = job.getattr(intern!(py, "_jobstore_alias"))?;
+    let max_instances: i64 =
+        shared(Shared::MaxInstances, intern!(py, "max_instances"))?.extract()?;
+    let jobstore_alias = shared(Shared::JobstoreAlias, intern!(py, "_jobstore_alias"))?;
     let context = direct.get_item(3)?.call0()?;
     let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
     let running: i64 = match instances.get_item(job_id)? {
@@ -356,6 +362,23 @@ fn queue_coroutine_job(
         direct.get_item(5)?.call0()?;
     }
     Ok(())
+}
+
+/// `iscoroutinefunction_partial(func)` (given as `check`): a plain function's
+/// code flags are read here.
+fn is_coroutine_function(func: &Bound<'_, PyAny>, check: &Bound<'_, PyAny>) -> PyResult<bool> {
+    const CO_COROUTINE: i64 = 0x80;
+    let py = func.py();
+    if func.get_type().is(cached!(py, "types", "FunctionType")?) {
+        let flags: i64 = func
+            .getattr(intern!(py, "__code__"))?
+            .getattr(intern!(py, "co_flags"))?
+            .extract()?;
+        if flags & CO_COROUTINE != 0 {
+            return Ok(true);
+        }
+    }
+    check.call1((func,))?.is_truthy()
 }
 
 /// `dt.astimezone(timezone.utc)` as an instant, as the scheduler compares run

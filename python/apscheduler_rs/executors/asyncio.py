@@ -12,6 +12,7 @@ from contextvars import Context, copy_context
 from datetime import datetime
 from typing import Any
 
+from apscheduler_rs._core import start_coroutine_runs
 from apscheduler_rs.events import JobExecutionEvent
 from apscheduler_rs.executors.base import (
     BaseExecutor,
@@ -157,7 +158,9 @@ class AsyncIOExecutor(BaseExecutor):
             while queued:
                 job, alias, run_times, context = queued.popleft()
                 try:
-                    events, rest = context.run(_start_runs, job, alias, run_times, logger, wanted)
+                    events, rest = context.run(
+                        start_coroutine_runs, job, alias, run_times, logger, wanted
+                    )
                 except BaseException as exc:  # not the job's own error: that is an event
                     self._run_job_error(job.id, exc, exc.__traceback__)
                     continue
@@ -233,7 +236,10 @@ def _start_runs(
 ) -> tuple[list[JobExecutionEvent], Coroutine[Any, Any, list[JobExecutionEvent]] | None]:
     """Run a coroutine job's runs as :func:`run_coroutine_job_for` does, as long
     as none waits. Returns the events so far, and, if a run waits, a coroutine
-    that finishes the submission and returns all its events."""
+    that finishes the submission and returns all its events.
+
+    ``_core.start_coroutine_runs`` does this in Rust when nothing would show
+    (see ``src/py/job_run.rs``) and calls this otherwise."""
     events: list[JobExecutionEvent] = []
     for index, run_time in enumerate(run_times):
         if not _starts(job, alias, run_time, logger, wanted, events):
