@@ -41,7 +41,11 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
         calls.append(args[2])
         return original(*args)
 
-    monkeypatch.setattr(base_module, "_starts", counted)
+    import apscheduler_rs.executors.asyncio as asyncio_executors
+
+    # the asyncio executor's Python path calls the name it imported
+    for module in (base_module, asyncio_executors):
+        monkeypatch.setattr(module, "_starts", counted)
     yield calls
 
 

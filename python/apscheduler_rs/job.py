@@ -4,7 +4,6 @@ the scheduler (or the shortcuts here); they never build them directly."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from inspect import isclass, ismethod
@@ -284,27 +283,16 @@ class Job(RustBackedPickling, JobCore):
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("version", 1) > 1:
-            raise ValueError(
-                f"Job has version {state['version']}, but only version 1 can be handled"
-            )
-        func_ref = state["func"]
-        # interned as obj_to_ref's are: restored jobs of one function share it
-        func_ref = sys.intern(func_ref) if type(func_ref) is str else func_ref
-        self._assign(
-            id=state["id"],
-            func_ref=func_ref,
-            func=ref_to_obj(func_ref),
-            trigger=state["trigger"],
-            executor=state["executor"],
-            args=state["args"],
-            kwargs=state["kwargs"],
-            name=state["name"],
-            misfire_grace_time=state["misfire_grace_time"],
-            coalesce=state["coalesce"],
-            max_instances=state["max_instances"],
-            next_run_time=state["next_run_time"],
-        )
+        # in Rust (restoring stored jobs is most of what a restart costs)
+        self._restore(state)
+
+    @classmethod
+    def _restored(cls, state: dict[str, Any], scheduler: Any, alias: str | None) -> Job:
+        """A job from its pickled ``state``, bound to ``scheduler`` and the store
+        ``alias`` (what a job store restores)."""
+        job = cls.__new__(cls)
+        job._restore(state, scheduler, alias)
+        return job
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Job):

@@ -2,7 +2,7 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use super::common::reject_unexpected_keywords;
 use super::datetime::to_zoned;
@@ -16,6 +16,20 @@ pub struct PyDateTrigger {
 }
 
 impl PyDateTrigger {
+    /// A trigger `__setstate__` (or `_restore`) is to fill in: no run date.
+    fn blank(py: Python<'_>) -> PyResult<Self> {
+        let epoch = crate::time::ZonedDateTime::from_utc(0, &crate::time::Zone::utc())?;
+        Ok(PyDateTrigger {
+            core: DateTrigger { run_date: epoch },
+            run_date: py.None(),
+        })
+    }
+
+    /// `datetime.now(local zone)`: the default run date.
+    fn now_local(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        cached!(py, "datetime", "datetime")?.call_method1(intern!(py, "now"), (local_zone(py)?,))
+    }
+
     pub(crate) fn run_date_object(&self) -> &Py<PyAny> {
         &self.run_date
     }
@@ -44,6 +58,14 @@ impl PyDateTrigger {
         unexpected: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
         reject_unexpected_keywords("DateTrigger", unexpected)?;
+        if run_date.as_ref().is_none_or(|r| r.is_none())
+            && timezone.as_ref().is_none_or(|t| t.is_none())
+        {
+            // `__new__` without arguments, as unpickling calls it before
+            // `__setstate__`: nothing is computed; a call with no arguments
+            // makes the default trigger (now) in `__init__`
+            return Self::blank(py);
+        }
         // An aware datetime is used as given whatever the zone; with no zone (or
         // a ZoneInfo, which `astimezone` accepts unchanged) there is nothing to
         // check either, so skip the Python helpers.
@@ -69,6 +91,21 @@ impl PyDateTrigger {
             }
         };
         Self::build(run_date)
+    }
+
+    /// Make the default trigger of a call without arguments (now, in the local
+    /// zone), which `__new__` left blank.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __init__(
+        &mut self,
+        py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        if self.run_date.is_none(py) {
+            *self = Self::new(py, Some(Self::now_local(py)?), None, None)?;
+        }
+        Ok(())
     }
 
     #[pyo3(signature = (previous_fire_time, now))]

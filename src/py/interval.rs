@@ -251,6 +251,23 @@ impl PyIntervalTrigger {
         Self::construct(py, parts, start_date, end_date, timezone, jitter)
     }
 
+    /// A trigger `__setstate__` is to fill in: an interval of 0, which no
+    /// constructed trigger has (an all-zero interval means one second).
+    fn blank(py: Python<'_>) -> Self {
+        PyIntervalTrigger {
+            bridge: Bridge {
+                tz: super::datetime::utc(py).map_or_else(|_| py.None(), |u| u.clone().unbind()),
+            },
+            interval_micros: 0,
+            start_utc: 0,
+            extras: None,
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        self.interval_micros == 0
+    }
+
     /// What tells this trigger from another one (a job checks that its
     /// trigger was not replaced meanwhile): tzinfo address, interval, start.
     pub(crate) fn identity(&self) -> (usize, i64, i64) {
@@ -439,6 +456,18 @@ impl PyIntervalTrigger {
             return Ok(made);
         }
         reject_unexpected_keywords("IntervalTrigger", unexpected)?;
+        let defaults = [&weeks, &days, &hours, &minutes, &seconds]
+            .iter()
+            .all(|part| matches!(part, Passed::Omitted))
+            && [&start_date, &end_date, &timezone, &jitter]
+                .iter()
+                .all(|value| value.as_ref().is_none_or(|v| v.is_none()));
+        if defaults {
+            // `__new__` without arguments, as unpickling calls it before
+            // `__setstate__`: nothing is computed; a call with no arguments
+            // makes the default trigger in `__init__`
+            return Ok(Self::blank(py));
+        }
         Self::construct(
             py,
             [weeks, days, hours, minutes, seconds],
@@ -447,6 +476,22 @@ impl PyIntervalTrigger {
             timezone,
             jitter,
         )
+    }
+
+    /// Make the default trigger of a call without arguments (every second
+    /// from now, in the local zone), which `__new__` left blank.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __init__(
+        &mut self,
+        py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        if self.is_blank() {
+            let omitted = [(); 5].map(|()| Passed::Omitted);
+            *self = Self::construct(py, omitted, None, None, None, None)?;
+        }
+        Ok(())
     }
 
     #[pyo3(signature = (previous_fire_time, now))]

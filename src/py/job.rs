@@ -1012,6 +1012,64 @@ impl PyJob {
         }
     }
 
+    /// `Job.__setstate__(state)`: APScheduler 3's version 1 job state; with a
+    /// `scheduler` and `jobstore_alias`, the job is bound to them in the same
+    /// step (what a store does with a job it restores). The state's entries
+    /// are read in the order the Python method reads them, so a broken row
+    /// fails with the same error.
+    #[pyo3(signature = (state, scheduler=None, jobstore_alias=None))]
+    fn _restore<'py>(
+        &self,
+        py: Python<'py>,
+        state: &Bound<'py, PyAny>,
+        scheduler: Option<Bound<'py, PyAny>>,
+        jobstore_alias: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        let version = state.call_method1(intern!(py, "get"), (intern!(py, "version"), 1))?;
+        if version.gt(1)? {
+            let version = state.get_item(intern!(py, "version"))?;
+            return Err(PyValueError::new_err(format!(
+                "Job has version {version}, but only version 1 can be handled"
+            )));
+        }
+        let item = |key: &Bound<'py, PyString>| state.get_item(key);
+        // interned as obj_to_ref's are, and so are the name and executor
+        // alias: restored jobs of one function share them (and a spec)
+        let func_ref = interned(item(intern!(py, "func"))?);
+        let id = item(intern!(py, "id"))?;
+        let func = super::pyfuncs::cached!(py, "apscheduler_rs.util", "ref_to_obj")?
+            .call1((&func_ref,))?;
+        let trigger = item(intern!(py, "trigger"))?;
+        let executor = interned(item(intern!(py, "executor"))?);
+        let args = item(intern!(py, "args"))?;
+        let kwargs = item(intern!(py, "kwargs"))?;
+        let name = interned(item(intern!(py, "name"))?);
+        let misfire_grace_time = item(intern!(py, "misfire_grace_time"))?;
+        let coalesce = item(intern!(py, "coalesce"))?;
+        let max_instances = item(intern!(py, "max_instances"))?;
+        let next_run_time = item(intern!(py, "next_run_time"))?;
+
+        self.set_id(&id)?;
+        let mut shared = vec![
+            (Shared::FuncRef, Some(func_ref.unbind())),
+            (Shared::Func, Some(func.unbind())),
+            (Shared::Executor, Some(executor.unbind())),
+            (Shared::Name, Some(name.unbind())),
+            (Shared::MisfireGraceTime, Some(misfire_grace_time.unbind())),
+            (Shared::Coalesce, Some(coalesce.unbind())),
+            (Shared::MaxInstances, Some(max_instances.unbind())),
+        ];
+        if let (Some(scheduler), Some(alias)) = (scheduler, jobstore_alias) {
+            shared.push((Shared::Scheduler, Some(scheduler.unbind())));
+            shared.push((Shared::JobstoreAlias, Some(alias.unbind())));
+        }
+        self.set_shared(py, shared)?;
+        self.set_trigger(py, Some(trigger.unbind()))?;
+        self.set_args(Some(args.unbind()));
+        self.set_kwargs(Kwargs::Given(kwargs.unbind()));
+        self.set_next_run_time(&next_run_time)
+    }
+
     /// `func(*args, **kwargs)`, without making an empty `kwargs` dict.
     fn _call(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
@@ -1060,6 +1118,23 @@ impl PyJob {
         };
         func.bind(py)
             .call(args, kwargs.filter(|k| !k.is_empty()).as_ref())
+    }
+}
+
+/// `sys.intern(value)` for an exact str, anything else as it is.
+fn interned(value: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
+    let py = value.py();
+    match value.cast_into_exact::<PyString>() {
+        Ok(text) => {
+            let mut raw = text.into_ptr();
+            // SAFETY: `raw` is an owned reference to an exact str, which
+            // PyUnicode_InternInPlace may replace by the interned one.
+            unsafe {
+                ffi::PyUnicode_InternInPlace(&mut raw);
+                Bound::from_owned_ptr(py, raw)
+            }
+        }
+        Err(other) => other.into_inner(),
     }
 }
 

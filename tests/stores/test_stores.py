@@ -517,6 +517,8 @@ def test_constructor_matches_apscheduler(module: str, name: str) -> None:
         ("serializer", inspect.Parameter.KEYWORD_ONLY, "pickle"),
         ("allowed_callables", inspect.Parameter.KEYWORD_ONLY, None),
     ]
+    if name == "SQLAlchemyJobStore":
+        added.append(("sqlite_wal", inspect.Parameter.KEYWORD_ONLY, True))
     expected = _parameters(ref)
     if expected[-1][1] is inspect.Parameter.VAR_KEYWORD:
         expected[-1:-1] = added

@@ -61,11 +61,7 @@ class JobSerializer:
         :raises Exception: whatever stops it from being restored; stores log it
             and drop the row, as APScheduler 3 does
         """
-        job = Job.__new__(Job)
-        job.__setstate__(self.load_state(state_bytes(data)))
-        job._scheduler = scheduler
-        job._jobstore_alias = alias
-        return job
+        return Job._restored(self.load_state(state_bytes(data)), scheduler, alias)
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}>"
