@@ -177,6 +177,17 @@ fn read_raw(dt: &Bound<'_, PyAny>) -> Option<(NaiveDateTime, bool, Option<*mut f
             std::ptr::addr_of!((*raw).fold).read(),
         )
     };
+    let (wall, fold) = decode(&(d, fold))?;
+    let tzinfo = (hastzinfo != 0).then(|| unsafe { std::ptr::addr_of!((*raw).tzinfo).read() });
+    Some((wall, fold, tzinfo))
+}
+
+/// What identifies an aware datetime's value in a given tzinfo: its packed
+/// fields (`data`) and fold, read by layout (no conversion).
+pub type Packed = ([u8; 10], u8);
+
+/// The wall time and fold a packed value holds.
+pub fn decode((d, fold): &Packed) -> Option<(NaiveDateTime, bool)> {
     let year = i64::from(u16::from(d[0]) << 8 | u16::from(d[1]));
     let micro = u32::from(d[7]) << 16 | u32::from(d[8]) << 8 | u32::from(d[9]);
     let wall = make_naive(
@@ -188,13 +199,8 @@ fn read_raw(dt: &Bound<'_, PyAny>) -> Option<(NaiveDateTime, bool, Option<*mut f
         i64::from(d[6]),
     )
     .ok()?;
-    let tzinfo = (hastzinfo != 0).then(|| unsafe { std::ptr::addr_of!((*raw).tzinfo).read() });
-    Some((with_micro(wall, micro), fold != 0, tzinfo))
+    Some((with_micro(wall, micro), *fold != 0))
 }
-
-/// What identifies an aware datetime's value in a given tzinfo: its packed
-/// fields (`data`) and fold, read by layout (no conversion).
-pub type Packed = ([u8; 10], u8);
 
 /// The packed value of `dt` when it is a plain datetime whose tzinfo is the
 /// object at `tz`; `None` otherwise or when the fast path is off.

@@ -381,14 +381,53 @@ impl Bridge {
         Ok(value)
     }
 
-    /// [`Self::to_core`] for a trigger's two inputs.
+    /// A trigger's two inputs as core values. The previous fire time is
+    /// usually the datetime a trigger made last (taken from [`LAST_MADE`]) and
+    /// is not remembered as an input, which would push out `now`, the input
+    /// a sweep shares among its jobs.
     pub fn inputs(
         &self,
         previous: Option<&Bound<'_, PyAny>>,
         now: &Bound<'_, PyAny>,
     ) -> PyResult<(Option<ZonedDateTime>, ZonedDateTime)> {
-        let previous = previous.map(|p| self.to_core(p)).transpose()?;
-        Ok((previous, self.to_core(now)?))
+        let previous_value = match previous {
+            Some(previous) => Some(match self.made_value(previous)? {
+                Some(value) => value,
+                None => self.convert(previous)?,
+            }),
+            None => None,
+        };
+        if let (Some(previous), Some(value)) = (previous, &previous_value) {
+            if previous.is(now) {
+                return Ok((previous_value.clone(), value.clone()));
+            }
+        }
+        Ok((previous_value, self.to_core(now)?))
+    }
+
+    /// The value of `dt` when it is the datetime a trigger in this tzinfo made
+    /// last on this thread.
+    fn made_value(&self, dt: &Bound<'_, PyAny>) -> PyResult<Option<ZonedDateTime>> {
+        let py = dt.py();
+        let tz = self.tz.as_ptr();
+        let Some(packed) = super::capi::packed_in(dt, tz) else {
+            return Ok(None);
+        };
+        let made = LAST_MADE.try_with(|slot| {
+            slot.try_borrow().ok().is_some_and(|last| {
+                last.as_ref()
+                    .is_some_and(|m| m.tz.as_ptr() == tz && m.packed == packed)
+            })
+        });
+        if made != Ok(true) {
+            return Ok(None);
+        }
+        let Some((wall, fold)) = super::capi::decode(&packed) else {
+            return Ok(None);
+        };
+        Ok(Some(with_zone(self.tz.bind(py), |zone| {
+            ZonedDateTime::new(wall, fold, zone.clone())
+        })?))
     }
 
     /// Like [`Self::to_core`], without the memo (for values stored long-term).
@@ -466,30 +505,41 @@ impl Bridge {
         let (wall, fold) = with_zone(self.tz.bind(py), |z| z.fromutc(utc))??;
         let tz = self.tz.bind(py);
         let dt = new_datetime(py, wall, fold, tz)?;
-        if let Some(packed) = super::capi::packed_in(&dt, tz.as_ptr()) {
-            // The replaced tzinfo is released after the borrow ends: that can
-            // run Python code, which may make datetimes again.
-            let replaced = LAST_MADE.try_with(|slot| {
-                let mut last = slot.try_borrow_mut().ok()?;
-                match last.as_mut() {
-                    Some(made) if made.tz.as_ptr() == tz.as_ptr() => {
-                        made.packed = packed;
-                        made.utc = utc;
-                        None
-                    }
-                    _ => last.replace(Made {
-                        tz: tz.clone().unbind(),
-                        packed,
-                        utc,
-                    }),
-                }
-            });
-            drop(replaced);
-        }
+        self.remember_made(&dt, utc);
         Ok(dt)
     }
 
+    /// Remember `dt`, just made in this trigger's zone at the instant `utc`,
+    /// as this thread's [`LAST_MADE`].
+    fn remember_made(&self, dt: &Bound<'_, PyAny>, utc: i64) {
+        let tz = self.tz.bind(dt.py());
+        let Some(packed) = super::capi::packed_in(dt, tz.as_ptr()) else {
+            return;
+        };
+        // The replaced tzinfo is released after the borrow ends: that can run
+        // Python code, which may make datetimes again.
+        let replaced = LAST_MADE.try_with(|slot| {
+            let mut last = slot.try_borrow_mut().ok()?;
+            match last.as_mut() {
+                Some(made) if made.tz.as_ptr() == tz.as_ptr() => {
+                    made.packed = packed;
+                    made.utc = utc;
+                    None
+                }
+                _ => last.replace(Made {
+                    tz: tz.clone().unbind(),
+                    packed,
+                    utc,
+                }),
+            }
+        });
+        drop(replaced);
+    }
+
     pub fn to_py<'py>(&self, py: Python<'py>, value: ZonedDateTime) -> PyResult<Bound<'py, PyAny>> {
-        new_datetime(py, value.wall, value.fold, self.tz.bind(py))
+        let utc = value.utc_micros()?;
+        let dt = new_datetime(py, value.wall, value.fold, self.tz.bind(py))?;
+        self.remember_made(&dt, utc);
+        Ok(dt)
     }
 }
