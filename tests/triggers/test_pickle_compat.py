@@ -174,3 +174,30 @@ def test_every_pickle_protocol_round_trips(name, protocol):
     data = pickle.dumps(ours, protocol)
     assert repr(loads(data)) == repr(ours)
     assert repr(to_reference(data)) == repr(ours)
+
+
+def test_new_without_arguments_is_blank_until_restored_and_a_call_makes_the_default():
+    """Unpickling calls ``__new__`` without arguments before ``__setstate__``:
+    the interval and date triggers then compute nothing (no clock, no local
+    zone); calling the class without arguments still makes 3.11.3's default
+    trigger."""
+    from datetime import datetime, timedelta, timezone
+
+    from apscheduler_rs.triggers.date import DateTrigger
+    from apscheduler_rs.triggers.interval import IntervalTrigger
+
+    blank = IntervalTrigger.__new__(IntervalTrigger)
+    restored = IntervalTrigger(hours=2, start_date=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    blank.__setstate__(restored.__getstate__())
+    assert repr(blank) == repr(restored)
+    blank_date = DateTrigger.__new__(DateTrigger)
+    assert blank_date.run_date is None
+    blank_date.__setstate__({"version": 1, "run_date": datetime(2030, 1, 1, tzinfo=timezone.utc)})
+    assert str(blank_date) == "date[2030-01-01 00:00:00 UTC]"
+
+    before = datetime.now(timezone.utc)
+    default = IntervalTrigger()
+    assert default.interval == timedelta(seconds=1) and default.interval_length == 1
+    assert before < default.start_date <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert before <= DateTrigger().run_date <= datetime.now(timezone.utc)
+    assert DateTrigger(None, None).run_date.tzinfo is not None
