@@ -84,6 +84,11 @@ def observe(level: int, caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
     finally:
         executor_logger.setLevel(logging.NOTSET)
         scheduler.shutdown()
+    return summary(events, caplog)
+
+
+def summary(events: list[Any], caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    """The runs' events and the executor's warnings and errors, comparably."""
     runs = sorted(
         (
             event.code,
@@ -93,7 +98,6 @@ def observe(level: int, caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
             "raise ValueError(message)" in (getattr(event, "traceback", None) or ""),
         )
         for event in events
-        if hasattr(event, "scheduled_run_time")
     )
     logged = sorted(
         (record.levelname, record.getMessage().split(" (trigger")[0], record.exc_info is not None)
@@ -178,22 +182,7 @@ def observe_coroutines(level: int, caplog: pytest.LogCaptureFixture) -> dict[str
             asyncio.run(main())
     finally:
         executor_logger.setLevel(logging.NOTSET)
-    runs = sorted(
-        (
-            event.code,
-            event.job_id,
-            getattr(event, "retval", None),
-            type(event.exception).__name__ if getattr(event, "exception", None) else None,
-            "raise ValueError(message)" in (getattr(event, "traceback", None) or ""),
-        )
-        for event in events
-    )
-    logged = sorted(
-        (record.levelname, record.getMessage().split(" (trigger")[0], record.exc_info is not None)
-        for record in caplog.records
-        if record.name == "apscheduler.executors.default" and record.levelno >= logging.WARNING
-    )
-    return {"runs": runs, "logged": logged}
+    return summary(events, caplog)
 
 
 def test_coroutine_runs_started_in_rust_match_start_runs(

@@ -1139,7 +1139,17 @@ fn interned(value: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
 }
 
 fn get_shared(slf: &Bound<'_, PyJob>, which: Shared) -> PyResult<Py<PyAny>> {
+    shared_attribute(slf, which).map(Bound::unbind)
+}
+
+/// A shared attribute as `getattr(job, name)` reads it (AttributeError when
+/// unset).
+pub fn shared_attribute<'py>(
+    slf: &Bound<'py, PyJob>,
+    which: Shared,
+) -> PyResult<Bound<'py, PyAny>> {
     slf.get()
         .shared(slf.py(), which)
+        .map(|value| value.into_bound(slf.py()))
         .ok_or_else(|| missing(slf, which.attribute()))
 }

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::datetime::{is_plain_aware, store_instant, utc};
-use super::job::{PyJob, Shared};
+use super::job::{shared_attribute, PyJob, Shared};
 use super::memory_store::PyMemoryJobStore;
 use super::pyfuncs::cached;
 use super::thread_pool::PyThreadPool;
@@ -242,14 +242,8 @@ impl PyDueJobStep {
             Err(_) => return queue_coroutine_job(job, job_id, executor, run_times, &direct),
         };
         let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
-        let core = job.cast::<PyJob>()?.get();
-        let shared = |which: Shared, name: &Bound<'py, PyString>| -> PyResult<Bound<'py, PyAny>> {
-            match core.shared(py, which) {
-                Some(value) => Ok(value.into_bound(py)),
-                None => job.getattr(name),
-            }
-        };
-        let jobstore_alias = shared(Shared::JobstoreAlias, intern!(py, "_jobstore_alias"))?;
+        let ours = job.cast::<PyJob>()?;
+        let jobstore_alias = shared_attribute(ours, Shared::JobstoreAlias)?;
         let args = PyTuple::new(
             py,
             [
@@ -260,8 +254,7 @@ impl PyDueJobStep {
                 direct.get_item(3)?,
             ],
         )?;
-        let max_instances: i64 =
-            shared(Shared::MaxInstances, intern!(py, "max_instances"))?.extract()?;
+        let max_instances: i64 = shared_attribute(ours, Shared::MaxInstances)?.extract()?;
         let queued = pool.get().submit_job(
             direct.get_item(4)?,
             args,
@@ -320,21 +313,14 @@ fn queue_coroutine_job<'py>(
     direct: &Bound<'py, PyTuple>,
 ) -> PyResult<()> {
     let py = job.py();
-    let core = job.cast::<PyJob>()?.get();
-    let shared = |which: Shared, name: &Bound<'py, PyString>| -> PyResult<Bound<'py, PyAny>> {
-        match core.shared(py, which) {
-            Some(value) => Ok(value.into_bound(py)),
-            None => job.getattr(name),
-        }
-    };
-    let func = shared(Shared::Func, intern!(py, "func"))?;
+    let ours = job.cast::<PyJob>()?;
+    let func = shared_attribute(ours, Shared::Func)?;
     if !is_coroutine_function(&func, &direct.get_item(2)?)? {
         executor.call_method1(intern!(py, "submit_job"), (job, run_times))?;
         return Ok(());
     }
-    let max_instances: i64 =
-        shared(Shared::MaxInstances, intern!(py, "max_instances"))?.extract()?;
-    let jobstore_alias = shared(Shared::JobstoreAlias, intern!(py, "_jobstore_alias"))?;
+    let max_instances: i64 = shared_attribute(ours, Shared::MaxInstances)?.extract()?;
+    let jobstore_alias = shared_attribute(ours, Shared::JobstoreAlias)?;
     let context = direct.get_item(3)?.call0()?;
     let instances = direct.get_item(1)?.cast_into::<PyDict>()?;
     let running: i64 = match instances.get_item(job_id)? {
