@@ -18,6 +18,9 @@ use super::pyfuncs::cached;
 
 pub const INFO: i64 = 20;
 
+/// INFO as a Python int, made once (the level cache's key).
+static INFO_LEVEL: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
 /// A logger and its `__dict__` and `_cache`, as last looked at.
 #[derive(Default)]
 pub struct LevelCache(Mutex<Option<[Py<PyAny>; 3]>>);
@@ -36,7 +39,11 @@ impl LevelCache {
                 if disabled.is_truthy()? {
                     return Ok(false);
                 }
-                if let Some(known) = cache.bind(py).cast::<PyDict>()?.get_item(INFO)? {
+                let info = INFO_LEVEL.get_or_init(py, || {
+                    INFO.into_pyobject(py)
+                        .map_or_else(|_| py.None(), |n| n.into_any().unbind())
+                });
+                if let Some(known) = cache.bind(py).cast::<PyDict>()?.get_item(info)? {
                     return known.is_truthy();
                 }
             }

@@ -199,9 +199,14 @@ struct Instance<'py> {
 impl<'py> Instance<'py> {
     fn new(scheduler: &Bound<'py, PySchedulerCore>) -> PyResult<Self> {
         let py = scheduler.py();
-        let dict = scheduler
-            .getattr(intern!(py, "__dict__"))?
-            .cast_into::<PyDict>()?;
+        // SAFETY: a live object; returns a new reference or sets an error.
+        let dict = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                pyo3::ffi::PyObject_GenericGetDict(scheduler.as_ptr(), std::ptr::null_mut()),
+            )?
+        }
+        .cast_into::<PyDict>()?;
         Ok(Instance {
             scheduler: scheduler.clone(),
             dict,
@@ -516,11 +521,14 @@ fn trigger_type<'py>(py: Python<'py>, alias: &str) -> PyResult<&'py Bound<'py, P
 }
 
 /// The memory store `store`, if it is one whose `add_job`, `update_job` and
-/// `remove_job` are the core's own (a subclass, or the instance, may replace
-/// them). What does not change between calls is remembered in `core`.
+/// `remove_job` are the core's own (a subclass may replace them), and whose
+/// instance does not replace those this call goes around (`remove_job` when
+/// `removing`, else `add_job` and `update_job`). What does not change between
+/// calls is remembered in `core`.
 fn plain_memory_store<'a, 'py>(
     core: &PySchedulerCore,
     store: &'a Bound<'py, PyAny>,
+    removing: bool,
 ) -> PyResult<Option<&'a Bound<'py, PyMemoryJobStore>>> {
     let py = store.py();
     let Ok(memory) = store.cast::<PyMemoryJobStore>() else {
@@ -569,9 +577,11 @@ fn plain_memory_store<'a, 'py>(
         return Ok(None);
     }
     if let Some(dict) = dict {
+        // on the instance, only the methods this call would go around
+        let bypassed = if removing { &names[2..] } else { &names[..2] };
         let dict = dict.bind(py);
-        for name in names {
-            if dict.contains(name)? {
+        for name in bypassed {
+            if dict.contains(*name)? {
                 return Ok(None);
             }
         }
@@ -796,7 +806,7 @@ fn add_directly<'py>(
     let Some(store) = jobstores.get_item(&call.jobstore)? else {
         return Ok(None); // the Python path raises the lookup error
     };
-    let Some(store) = plain_memory_store(slf.get(), &store)? else {
+    let Some(store) = plain_memory_store(slf.get(), &store, false)? else {
         return Ok(None);
     };
     let Some(alias) = call.trigger_class(py)? else {
@@ -1070,7 +1080,7 @@ fn remove_directly<'py>(
                 continue;
             }
         }
-        let outcome = match plain_memory_store(slf.get(), &store)? {
+        let outcome = match plain_memory_store(slf.get(), &store, true)? {
             Some(memory) => memory.get().remove_job(job_id),
             None => store
                 .call_method1(intern!(py, "remove_job"), (job_id,))
