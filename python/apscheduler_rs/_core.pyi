@@ -2,20 +2,55 @@
 
 Users should import the public classes from ``apscheduler_rs.triggers.*``;
 these ``*Core`` bases hold the Rust state and the hot methods.
+
+Checked against the built module by ``python -m mypy.stubtest apscheduler_rs._core``
+(run by ``scripts/test.sh``).
 """
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeAlias, final
 
-_Expr = tuple[str, int | None, int | None, int | None]
+from typing_extensions import Self, disjoint_base
 
-def parse_cron_field(name: str, text: str) -> list[_Expr]: ...
+__all__ = [
+    "CronTriggerCore",
+    "IntervalTriggerCore",
+    "DateTriggerCore",
+    "CalendarIntervalTriggerCore",
+    "JobCore",
+    "JobSpec",
+    "MemoryJobStoreCore",
+    "SchedulerCore",
+    "RLock",
+    "DueJobStep",
+    "WakeSignal",
+    "ThreadPoolCore",
+    "shutdown_thread_pools",
+    "parse_cron_field",
+    "start_coroutine_runs",
+    "datetime_fast_path",
+]
+
+# Stub-only (private, so stubtest does not look for it at runtime): one cron
+# expression as ``(kind, a, b, c)``, see ``triggers/cron/expressions.py``.
+_Expr: TypeAlias = tuple[str, int | None, int | None, int | None]
+
+def parse_cron_field(name: str, text: object) -> list[_Expr]:
+    """Parse ``str(text)`` as the cron field ``name`` would."""
+
 def datetime_fast_path() -> bool: ...
 
+# Triggers. Each ``__new__`` builds the trigger (unpickling calls it without
+# arguments); ``CronTriggerCore`` and ``DateTriggerCore`` also take ``**unexpected``
+# only to reject it with APScheduler's TypeError, so it is left out here.
+
+@disjoint_base
 class CronTriggerCore:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         year: int | str | None = None,
         month: int | str | None = None,
         day: int | str | None = None,
@@ -28,9 +63,9 @@ class CronTriggerCore:
         end_date: datetime | date | str | None = None,
         timezone: tzinfo | str | None = None,
         jitter: float | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     @classmethod
-    def from_crontab(cls, expr: str, timezone: tzinfo | str | None = None) -> Any: ...
+    def from_crontab(cls, expr: str, timezone: tzinfo | str | None = None) -> Self: ...
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None: ...
@@ -51,7 +86,22 @@ class CronTriggerCore:
     ) -> None: ...
     def _field_specs(self) -> list[tuple[str, bool, list[_Expr]]]: ...
 
+@disjoint_base
 class IntervalTriggerCore:
+    # __new__ builds the trigger; __init__ makes the default one of a call without
+    # arguments, which __new__ leaves blank (as unpickling wants it)
+    def __new__(
+        cls,
+        weeks: float = 0,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+        start_date: datetime | date | str | None = None,
+        end_date: datetime | date | str | None = None,
+        timezone: tzinfo | str | None = None,
+        jitter: float | None = None,
+    ) -> Self: ...
     def __init__(
         self,
         weeks: float = 0,
@@ -80,7 +130,12 @@ class IntervalTriggerCore:
     jitter: float | None
     def __setstate__(self, state: dict[str, Any] | tuple[int, dict[str, Any]]) -> None: ...
 
+@disjoint_base
 class DateTriggerCore:
+    # as IntervalTriggerCore: __init__ makes the default trigger (now)
+    def __new__(
+        cls, run_date: datetime | date | str | None = None, timezone: tzinfo | str | None = None
+    ) -> Self: ...
     def __init__(
         self, run_date: datetime | date | str | None = None, timezone: tzinfo | str | None = None
     ) -> None: ...
@@ -92,9 +147,11 @@ class DateTriggerCore:
     def _restore(self, run_date: datetime) -> None: ...
     def _run_date_micros(self) -> int: ...
 
+@disjoint_base
 class CalendarIntervalTriggerCore:
-    def __init__(
-        self,
+    # The Python subclass's ``__init__`` checks the interval.
+    def __new__(
+        cls,
         *,
         years: int = 0,
         months: int = 0,
@@ -107,7 +164,7 @@ class CalendarIntervalTriggerCore:
         end_date: date | str | None = None,
         timezone: tzinfo | str | None = None,
         jitter: float | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None: ...
@@ -141,11 +198,53 @@ class CalendarIntervalTriggerCore:
         jitter: float | None,
     ) -> None: ...
 
+# Jobs
+
+@disjoint_base
+class JobCore:
+    """Where ``apscheduler_rs.job.Job`` keeps its attributes; each raises
+    ``AttributeError`` until first assigned."""
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+    id: str
+    _scheduler: Any
+    _jobstore_alias: str | None
+    func: Callable[..., Any]
+    func_ref: str | None
+    name: str
+    executor: str
+    misfire_grace_time: int | None
+    coalesce: bool
+    max_instances: int
+    args: Iterable[Any]
+    kwargs: Mapping[str, Any]
+    trigger: Any
+    next_run_time: datetime | None
+    def _assign(self, **changes: Any) -> None:
+        """Assign several attributes at once (``_kwargs_empty=True``: an empty
+        ``kwargs``, made only when read)."""
+    def _next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None: ...
+    def _trigger_text(self) -> str: ...
+    def _trigger_object(self) -> Any: ...
+    def _restore(
+        self, state: dict[str, Any], scheduler: Any = None, jobstore_alias: str | None = None
+    ) -> None: ...
+    def _call(self) -> Any: ...
+
+@final
+class JobSpec:
+    """The attributes jobs share (internal; made by the Rust code only)."""
+
+# Job store and scheduler
+
+@disjoint_base
 class MemoryJobStoreCore:
     """Jobs by id and in run order; stores any object with ``id`` and
     ``next_run_time`` attributes."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
     def lookup_job(self, job_id: str) -> Any | None: ...
     def get_due_jobs(self, now: datetime) -> list[Any]: ...
     def get_next_run_time(self) -> datetime | None: ...
@@ -155,12 +254,59 @@ class MemoryJobStoreCore:
     def remove_job(self, job_id: str) -> None: ...
     def remove_all_jobs(self) -> None: ...
 
+@disjoint_base
+class SchedulerCore:
+    """The Rust base of ``BaseScheduler``: ``add_job`` and ``remove_job`` done
+    directly in the common case, else by the Python methods."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
+    def _add_job_direct(
+        self,
+        func: Callable[..., Any] | str,
+        trigger: Any,
+        args: Any,
+        kwargs: Any,
+        id: Any,
+        name: Any,
+        misfire_grace_time: Any,
+        coalesce: Any,
+        max_instances: Any,
+        next_run_time: Any,
+        jobstore: Any,
+        executor: Any,
+        replace_existing: Any,
+        trigger_args: dict[str, Any],
+        /,
+    ) -> Any:
+        """``BaseScheduler.add_job`` with every argument given, in order (an
+        option left out is ``util.undefined``)."""
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None: ...
+
+@final
+class RLock:
+    """``threading.RLock``'s interface; the scheduler's Rust code takes it
+    without a Python call."""
+
+    def __new__(cls) -> Self: ...
+    # timeout defaults to -1 (no limit), which the runtime signature shows as ``...``
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
+    def release(self) -> None: ...
+    def __enter__(self) -> bool: ...
+    def __exit__(
+        self,
+        _exc_type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None: ...
+    def _is_owned(self) -> bool: ...
+
+@final
 class DueJobStep:
     """``BaseScheduler._run_due_jobs`` for a memory store, built once per sweep
     (see ``BaseScheduler._sweep_in_rust`` for what each argument is)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         scheduler: Any,
         job_class: type,
         executors: dict[str, Any],
@@ -169,7 +315,7 @@ class DueJobStep:
         submission_failed: Callable[[BaseException, Any, str, list[datetime], list[Any]], None],
         submitted: Callable[[str, str, list[datetime]], Any] | None,
         report_removed: Callable[[str, str], None] | None,
-    ) -> None: ...
+    ) -> Self: ...
     def run(
         self,
         store: MemoryJobStoreCore,
@@ -181,19 +327,35 @@ class DueJobStep:
         """Submit ``due_jobs`` in order and store what became of each: its next
         run time, or its removal."""
 
+@final
+class WakeSignal:
+    """What the Blocking/Background schedulers sleep in, with Python detached."""
+
+    def __new__(cls) -> Self: ...
+    def set(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def clear(self) -> None: ...
+    def wait(self, timeout: float | None = None, check_signals: bool = False) -> bool:
+        """Sleep until ``set()`` or ``timeout`` seconds (``None``: no limit);
+        ``True`` if set. With ``check_signals``, signal handlers run meanwhile
+        and what they raise comes out of here."""
+
+# Executors
+
+@final
 class ThreadPoolCore:
     """Rust worker threads under ``executors.pool.ThreadPoolExecutor``. Threads
     start on demand up to ``max_workers``, wait for work without the GIL and live
     until shutdown."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         max_workers: int,
         thread_name_prefix: str,
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] | None = None,
         stack_size: int = 0,
-    ) -> None: ...
+    ) -> Self: ...
     def submit(
         self, func: Callable[..., Any], args: tuple[Any, ...], executor: Any, job_id: Any
     ) -> None:
@@ -233,3 +395,13 @@ class ThreadPoolCore:
 
 def shutdown_thread_pools() -> None:
     """Shut down every ``ThreadPoolCore`` and join its threads (run at exit)."""
+
+def start_coroutine_runs(
+    job: Any,
+    alias: str | None,
+    run_times: list[datetime],
+    logger: logging.Logger,
+    wanted: Callable[[int], bool],
+) -> tuple[list[Any], Coroutine[Any, Any, list[Any]] | None]:
+    """``executors.asyncio._start_runs``: a coroutine job's runs as long as none
+    waits; the events so far and, if one waits, what finishes the submission."""

@@ -69,6 +69,7 @@ impl PyRLock {
     }
 
     #[pyo3(signature = (blocking=true, timeout=-1.0))]
+    #[pyo3(text_signature = "($self, blocking=True, timeout=-1)")]
     fn acquire(&self, py: Python<'_>, blocking: bool, timeout: f64) -> PyResult<bool> {
         if !blocking {
             if timeout != -1.0 {
