@@ -6,7 +6,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 
-use super::common::{clone_opt, given};
+use super::common::{clone_opt, given, Passed};
 use super::datetime::Bridge;
 use super::errors::foreign;
 use super::pyfuncs::{cached, draw_jitter_seconds, local_zone};
@@ -118,19 +118,24 @@ impl PyCalendarIntervalTrigger {
 impl PyCalendarIntervalTrigger {
     #[new]
     #[pyo3(signature = (
-        *, years=None, months=None, weeks=None, days=None, hour=None, minute=None, second=None,
-        start_date=None, end_date=None, timezone=None, jitter=None
+        *, years=Passed::Omitted, months=Passed::Omitted, weeks=Passed::Omitted,
+        days=Passed::Omitted, hour=Passed::Omitted, minute=Passed::Omitted,
+        second=Passed::Omitted, start_date=None, end_date=None, timezone=None, jitter=None
     ))]
+    #[pyo3(
+        text_signature = "(*, years=0, months=0, weeks=0, days=0, hour=0, minute=0, second=0, \
+        start_date=None, end_date=None, timezone=None, jitter=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
-        years: Option<Bound<'py, PyAny>>,
-        months: Option<Bound<'py, PyAny>>,
-        weeks: Option<Bound<'py, PyAny>>,
-        days: Option<Bound<'py, PyAny>>,
-        hour: Option<Bound<'py, PyAny>>,
-        minute: Option<Bound<'py, PyAny>>,
-        second: Option<Bound<'py, PyAny>>,
+        years: Passed<'py>,
+        months: Passed<'py>,
+        weeks: Passed<'py>,
+        days: Passed<'py>,
+        hour: Passed<'py>,
+        minute: Passed<'py>,
+        second: Passed<'py>,
         start_date: Option<Bound<'py, PyAny>>,
         end_date: Option<Bound<'py, PyAny>>,
         timezone: Option<Bound<'py, PyAny>>,
@@ -152,11 +157,17 @@ impl PyCalendarIntervalTrigger {
         let end = (!end.is_none()).then_some(end);
         // time(hour, minute, second) checks these after the zone and dates, as
         // APScheduler's constructor does.
+        // An explicit None is passed on (and refused or kept, as APScheduler
+        // does); only an omitted argument is 0.
         let zero = 0i64.into_pyobject(py)?.into_any();
+        let or_zero = |value: Passed<'py>| match value {
+            Passed::Given(value) => value,
+            Passed::Omitted => zero.clone(),
+        };
         let time = cached!(py, "datetime", "time")?.call1((
-            hour.unwrap_or_else(|| zero.clone()),
-            minute.unwrap_or_else(|| zero.clone()),
-            second.unwrap_or_else(|| zero.clone()),
+            or_zero(hour),
+            or_zero(minute),
+            or_zero(second),
         ))?;
         let part = |name| -> PyResult<i64> { time.getattr(name)?.extract() };
         let (hour, minute, second) = (
@@ -168,7 +179,7 @@ impl PyCalendarIntervalTrigger {
         // __init__: unpickling calls __new__ with no arguments at all.
         Self::build(
             &tz,
-            [years, months, weeks, days].map(|v| v.unwrap_or_else(|| zero.clone())),
+            [years, months, weeks, days].map(or_zero),
             [hour, minute, second],
             start,
             end,

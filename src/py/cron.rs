@@ -145,6 +145,11 @@ impl PyCronTrigger {
         minute=None, second=None, start_date=None, end_date=None, timezone=None, jitter=None,
         **unexpected
     ))]
+    #[pyo3(
+        text_signature = "(year=None, month=None, day=None, week=None, day_of_week=None, \
+        hour=None, minute=None, second=None, start_date=None, end_date=None, timezone=None, \
+        jitter=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,

@@ -51,6 +51,7 @@ impl PyDateTrigger {
 impl PyDateTrigger {
     #[new]
     #[pyo3(signature = (run_date=None, timezone=None, **unexpected))]
+    #[pyo3(text_signature = "(run_date=None, timezone=None)")]
     fn new<'py>(
         py: Python<'py>,
         run_date: Option<Bound<'py, PyAny>>,

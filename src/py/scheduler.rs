@@ -1,5 +1,6 @@
 //! `SchedulerCore`: the Rust base of `apscheduler_rs.schedulers.base.BaseScheduler`,
-//! where `add_job` and `remove_job` are defined.
+//! where `add_job` (as `_add_job_direct`, which the Python `add_job` calls
+//! with every argument) and `remove_job` are done.
 //!
 //! The common case is done here directly: a started scheduler, jobs in a
 //! memory store, a built-in trigger alias or a trigger instance, options left
@@ -18,7 +19,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
 
-use super::common::Passed;
 use super::datetime::{is_plain_aware, now_micros, zone_of};
 use super::interval::PyIntervalTrigger;
 use super::job::{derived_from_recent, intern_spec, JobId, PyJob, Shared, SharedValues};
@@ -382,30 +382,19 @@ struct AddJob<'py> {
     kwargs: Option<Bound<'py, PyAny>>,
     id: Option<Bound<'py, PyAny>>,
     name: Option<Bound<'py, PyAny>>,
-    misfire_grace_time: Passed<'py>,
-    coalesce: Passed<'py>,
-    max_instances: Passed<'py>,
-    next_run_time: Passed<'py>,
+    misfire_grace_time: Bound<'py, PyAny>,
+    coalesce: Bound<'py, PyAny>,
+    max_instances: Bound<'py, PyAny>,
+    next_run_time: Bound<'py, PyAny>,
     jobstore: Bound<'py, PyAny>,
     executor: Bound<'py, PyAny>,
     replace_existing: Bound<'py, PyAny>,
     trigger_args: Bound<'py, PyDict>,
 }
 
-/// `undefined` where an option was not passed.
-fn passed_or_undefined<'py>(py: Python<'py>, value: &Passed<'py>) -> PyResult<Bound<'py, PyAny>> {
-    match value {
-        Passed::Given(value) => Ok(value.clone()),
-        Passed::Omitted => Ok(cached!(py, "apscheduler_rs.util", "undefined")?.clone()),
-    }
-}
-
-/// Whether an option was left to `job_defaults` (not passed, or `undefined`).
-fn omitted(py: Python<'_>, value: &Passed<'_>) -> PyResult<bool> {
-    Ok(match value {
-        Passed::Omitted => true,
-        Passed::Given(value) => value.is(cached!(py, "apscheduler_rs.util", "undefined")?),
-    })
+/// Whether an option was left to `job_defaults` (it is `util.undefined`).
+fn omitted(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(value.is(cached!(py, "apscheduler_rs.util", "undefined")?))
 }
 
 impl<'py> AddJob<'py> {
@@ -424,10 +413,10 @@ impl<'py> AddJob<'py> {
                 opt(&self.kwargs),
                 opt(&self.id),
                 opt(&self.name),
-                passed_or_undefined(py, &self.misfire_grace_time)?,
-                passed_or_undefined(py, &self.coalesce)?,
-                passed_or_undefined(py, &self.max_instances)?,
-                passed_or_undefined(py, &self.next_run_time)?,
+                self.misfire_grace_time.clone(),
+                self.coalesce.clone(),
+                self.max_instances.clone(),
+                self.next_run_time.clone(),
                 self.jobstore.clone(),
                 self.executor.clone(),
                 self.replace_existing.clone(),
@@ -670,73 +659,50 @@ impl PySchedulerCore {
         drop((checks, defaults, store, lock));
     }
 
-    /// Schedule ``func`` (a callable, or a ``"module:name"`` reference to one).
-    ///
-    /// ``trigger`` is a trigger instance, or a plugin alias (``"date"`` when
-    /// omitted) built from ``trigger_args`` with the scheduler's time zone
-    /// unless they name one. Options left out take ``job_defaults`` when the
-    /// job is stored; ``next_run_time=None`` adds the job paused. Before
-    /// :meth:`start`, the job waits in a pending list; after it, it is stored
-    /// and the scheduler woken.
-    ///
-    /// :raises TypeError: if ``func`` is not callable (for instance ``my_job()``
-    ///     passed for ``my_job``), or the arguments do not fit its signature
-    /// :raises ConflictingIdError: if the id is taken and not ``replace_existing``
+    /// `BaseScheduler.add_job` with every argument given, in order
+    /// (`trigger_args` as a dict; an option left out is `util.undefined`):
+    /// done here in the common case, else handed to `BaseScheduler._add_job`.
+    /// The Python method only spells out the public signature, which a text
+    /// signature cannot (its `undefined` defaults are not constants).
     #[pyo3(signature = (
-        func, trigger=None, args=None, kwargs=None, id=None, name=None,
-        misfire_grace_time=Passed::Omitted, coalesce=Passed::Omitted,
-        max_instances=Passed::Omitted, next_run_time=Passed::Omitted,
-        jobstore=Passed::Omitted, executor=Passed::Omitted,
-        replace_existing=Passed::Omitted, **trigger_args
+        func, trigger, args, kwargs, id, name, misfire_grace_time, coalesce,
+        max_instances, next_run_time, jobstore, executor, replace_existing,
+        trigger_args, /
     ))]
-    #[pyo3(
-        text_signature = "($self, func, trigger=None, args=None, kwargs=None, id=None, \
-        name=None, misfire_grace_time=undefined, coalesce=undefined, max_instances=undefined, \
-        next_run_time=undefined, jobstore='default', executor='default', \
-        replace_existing=False, **trigger_args)"
-    )]
     #[allow(clippy::too_many_arguments)]
-    fn add_job<'py>(
+    fn _add_job_direct<'py>(
         slf: &Bound<'py, Self>,
         func: Bound<'py, PyAny>,
-        trigger: Option<Bound<'py, PyAny>>,
-        args: Option<Bound<'py, PyAny>>,
-        kwargs: Option<Bound<'py, PyAny>>,
-        id: Option<Bound<'py, PyAny>>,
-        name: Option<Bound<'py, PyAny>>,
-        misfire_grace_time: Passed<'py>,
-        coalesce: Passed<'py>,
-        max_instances: Passed<'py>,
-        next_run_time: Passed<'py>,
-        jobstore: Passed<'py>,
-        executor: Passed<'py>,
-        replace_existing: Passed<'py>,
-        trigger_args: Option<Bound<'py, PyDict>>,
+        trigger: Bound<'py, PyAny>,
+        args: Bound<'py, PyAny>,
+        kwargs: Bound<'py, PyAny>,
+        id: Bound<'py, PyAny>,
+        name: Bound<'py, PyAny>,
+        misfire_grace_time: Bound<'py, PyAny>,
+        coalesce: Bound<'py, PyAny>,
+        max_instances: Bound<'py, PyAny>,
+        next_run_time: Bound<'py, PyAny>,
+        jobstore: Bound<'py, PyAny>,
+        executor: Bound<'py, PyAny>,
+        replace_existing: Bound<'py, PyAny>,
+        trigger_args: Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let or = |value: Passed<'py>, default: Bound<'py, PyAny>| match value {
-            Passed::Given(value) => value,
-            Passed::Omitted => default,
-        };
-        let default = intern!(py, "default").clone().into_any();
+        let unless_none = |value: Bound<'py, PyAny>| (!value.is_none()).then_some(value);
         let call = AddJob {
             func,
-            trigger: trigger.filter(|t| !t.is_none()),
-            args: args.filter(|a| !a.is_none()),
-            kwargs: kwargs.filter(|k| !k.is_none()),
-            id: id.filter(|i| !i.is_none()),
-            name: name.filter(|n| !n.is_none()),
+            trigger: unless_none(trigger),
+            args: unless_none(args),
+            kwargs: unless_none(kwargs),
+            id: unless_none(id),
+            name: unless_none(name),
             misfire_grace_time,
             coalesce,
             max_instances,
             next_run_time,
-            jobstore: or(jobstore, default.clone()),
-            executor: or(executor, default),
-            replace_existing: or(
-                replace_existing,
-                false.into_pyobject(py)?.to_owned().into_any(),
-            ),
-            trigger_args: trigger_args.unwrap_or_else(|| PyDict::new(py)),
+            jobstore,
+            executor,
+            replace_existing,
+            trigger_args,
         };
         match add_directly(slf, &call)? {
             Some(job) => Ok(job),

@@ -779,7 +779,7 @@ def calendarinterval_kwargs(
     if rng.random() < 0.3:
         kwargs["second"] = rng.randint(0, 59)
     if rng.random() < invalid / 3:
-        kwargs[rng.choice(["hour", "minute", "second"])] = rng.choice([24, 60, -1, "5", 1.5])
+        kwargs[rng.choice(["hour", "minute", "second"])] = rng.choice([24, 60, -1, "5", 1.5, None])
     if zone is None:
         zone = pick_zone(rng, bad=invalid / 3)
     if rng.random() < 0.9:

@@ -355,3 +355,18 @@ def test_tzinfo_finalizer_calling_back_into_the_trigger_does_not_deadlock() -> N
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
+
+
+@pytest.mark.parametrize("argument", ["years", "months", "days", "hour", "minute", "second"])
+def test_calendarinterval_explicit_none_is_not_zero(argument: str) -> None:
+    # An omitted argument is 0; an explicit None is refused (hour, minute,
+    # second) or fails when used, as in 3.11.3, instead of meaning 0.
+    kwargs = {"weeks": 1, argument: None}
+    spec = Spec("calendarinterval", {"timezone": UTC, "start_date": "2024-01-01", **kwargs})
+    case = Case(f"calendarinterval {argument}=None", spec, datetime(2024, 1, 1, tzinfo=UTC))
+    assert_no_problems(compare_case(case), 1)
+    with pytest.raises(TypeError):
+        trigger = spec.build(IMPL)
+        trigger.get_next_fire_time(
+            datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)
+        )

@@ -16,5 +16,10 @@ class MemoryJobStore(MemoryJobStoreCore, BaseJobStore):
     Plugin alias: ``memory``
     """
 
+    def __init__(self) -> None:
+        # The Rust __new__ takes any arguments (for subclasses); this refuses
+        # them as APScheduler's store does.
+        super().__init__()
+
     def shutdown(self) -> None:
         self.remove_all_jobs()

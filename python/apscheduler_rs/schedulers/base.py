@@ -88,9 +88,9 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
     ``state`` is one of :data:`STATE_STOPPED`, :data:`STATE_RUNNING`,
     :data:`STATE_PAUSED`.
 
-    ``add_job`` and ``remove_job`` come from the Rust base class
-    (``SchedulerCore``): it does the common case itself (a started scheduler,
-    jobs in a memory store, nothing they go through overridden) and hands every
+    ``add_job`` (through ``_add_job_direct``) and ``remove_job`` are done by the
+    Rust base class (``SchedulerCore``) in the common case (a started scheduler,
+    jobs in a memory store, nothing they go through overridden); it hands every
     other call to :meth:`_add_job` / :meth:`_remove_job` here, which it mirrors.
     """
 
@@ -421,6 +421,54 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
 
     # Jobs
 
+    def add_job(
+        self,
+        func: Callable[..., Any] | str,
+        trigger: BaseTrigger | str | None = None,
+        args: Iterable[Any] | None = None,
+        kwargs: MutableMapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        misfire_grace_time: Any = undefined,
+        coalesce: Any = undefined,
+        max_instances: Any = undefined,
+        next_run_time: Any = undefined,
+        jobstore: str = "default",
+        executor: str = "default",
+        replace_existing: bool = False,
+        **trigger_args: Any,
+    ) -> Job:
+        """Schedule ``func`` (a callable, or a ``"module:name"`` reference to one).
+
+        ``trigger`` is a trigger instance, or a plugin alias (``"date"`` when
+        omitted) built from ``trigger_args`` with the scheduler's time zone unless
+        they name one. Options left out take ``job_defaults`` when the job is
+        stored; ``next_run_time=None`` adds the job paused. Before :meth:`start`,
+        the job waits in a pending list; after it, it is stored and the scheduler
+        woken.
+
+        :raises TypeError: if ``func`` is not callable (for instance ``my_job()``
+            passed for ``my_job``), or the arguments do not fit its signature
+        :raises ConflictingIdError: if the id is taken and not ``replace_existing``
+        """
+        # The Rust base does the common case and hands the rest to _add_job.
+        return self._add_job_direct(
+            func,
+            trigger,
+            args,
+            kwargs,
+            id,
+            name,
+            misfire_grace_time,
+            coalesce,
+            max_instances,
+            next_run_time,
+            jobstore,
+            executor,
+            replace_existing,
+            trigger_args,
+        )
+
     def _add_job(
         self,
         func: Callable[..., Any] | str,
@@ -438,8 +486,8 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
         replace_existing: bool = False,
         **trigger_args: Any,
     ) -> Job:
-        """``add_job`` in Python: every call the Rust base's ``add_job`` does not
-        do itself (see the class docstring), with the same arguments."""
+        """``add_job`` in Python: every call the Rust base's ``_add_job_direct``
+        does not do itself (see the class docstring), with the same arguments."""
         job_kwargs: dict[str, Any] = {
             "trigger": self._create_trigger(trigger, trigger_args),
             "executor": executor,

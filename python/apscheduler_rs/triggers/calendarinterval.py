@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from apscheduler_rs._core import CalendarIntervalTriggerCore
@@ -23,10 +23,23 @@ class CalendarIntervalTrigger(RustBackedPickling, CalendarIntervalTriggerCore, B
     __slots__ = ()
 
     def __init__(
-        self, *, years: int = 0, months: int = 0, weeks: int = 0, days: int = 0, **_: Any
+        self,
+        *,
+        years: int = 0,
+        months: int = 0,
+        weeks: int = 0,
+        days: int = 0,
+        hour: int = 0,
+        minute: int = 0,
+        second: int = 0,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        timezone: tzinfo | str | None = None,
+        jitter: int | None = None,
     ) -> None:
-        # The Rust __new__ has built the trigger; these checks stay out of it so
-        # that unpickling (which calls __new__ bare) works.
+        # The Rust __new__ has built the trigger from the same arguments; these
+        # checks stay out of it so that unpickling (which calls __new__ bare)
+        # works.
         if years == months == weeks == days == 0:
             raise ValueError("interval must be at least 1 day long")
         if self.end_date and self.start_date > self.end_date:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from apscheduler_rs._core import CronTriggerCore
 from apscheduler_rs.triggers.base import BaseTrigger, RustBackedPickling, check_state_version
 from apscheduler_rs.triggers.cron.expressions import expression_to_spec
-from apscheduler_rs.triggers.cron.fields import FIELDS_MAP, BaseField, field_from_spec
+from apscheduler_rs.triggers.cron.fields import (  # noqa: F401 (DEFAULT_VALUES: 3.11.3's name here)
+    DEFAULT_VALUES,
+    FIELDS_MAP,
+    BaseField,
+    field_from_spec,
+)
 from apscheduler_rs.util import astimezone
 
 __all__ = ("CronTrigger",)
+
+UTC = timezone.utc  # 3.11.3 has this name here
 
 
 class CronTrigger(RustBackedPickling, CronTriggerCore, BaseTrigger):
