@@ -90,9 +90,46 @@ fn take_digits(s: &str) -> (&str, &str) {
     s.split_at(n)
 }
 
+/// The ASCII letter `c` matches in APScheduler's case-insensitive patterns:
+/// Python's `re.I` folds four non-ASCII letters onto `[a-z]` too.
+fn folded_letter(c: char) -> Option<char> {
+    match c {
+        'a'..='z' => Some(c),
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        '\u{17f}' => Some('s'),             // long s
+        '\u{212a}' => Some('k'),            // Kelvin sign
+        '\u{130}' | '\u{131}' => Some('i'), // dotted capital I, dotless small i
+        _ => None,
+    }
+}
+
+/// `[a-z]+` under `re.I`: the longest run of letters that fold onto ASCII.
 fn take_letters(s: &str) -> (&str, &str) {
-    let n = s.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let n: usize = s
+        .chars()
+        .take_while(|&c| folded_letter(c).is_some())
+        .map(char::len_utf8)
+        .sum();
     s.split_at(n)
+}
+
+/// `text` without a leading `pattern` (ASCII) matched as `re.I` matches it,
+/// and the matched part of `text`.
+fn strip_prefix_folded<'a>(text: &'a str, pattern: &str) -> Option<(&'a str, &'a str)> {
+    let mut chars = text.char_indices();
+    for expected in pattern.chars() {
+        let (_, c) = chars.next()?;
+        let same = if expected.is_ascii_alphabetic() {
+            folded_letter(c) == Some(expected)
+        } else {
+            c == expected
+        };
+        if !same {
+            return None;
+        }
+    }
+    let end = chars.next().map_or(text.len(), |(i, _)| i);
+    Some((&text[..end], &text[end..]))
 }
 
 /// Digits to an integer; absurdly long numbers saturate (they fail validation).
@@ -183,7 +220,9 @@ fn match_names(text: &str, names: RangeNames) -> Option<Result<Expr>> {
         .map(|after| take_letters(after).0)
         .filter(|l| !l.is_empty());
     let lookup = |name: &str| -> Result<i64> {
-        let lower = name.to_ascii_lowercase();
+        // Python's str.lower(): a folded letter such as the long s stays
+        // itself and so names no month.
+        let lower = name.to_lowercase();
         match names {
             RangeNames::Months => MONTHS
                 .iter()
@@ -206,9 +245,9 @@ fn match_names(text: &str, names: RangeNames) -> Option<Result<Expr>> {
 
 /// `3rd fri`, `last sun`: a position, spaces, then a weekday name.
 fn match_weekday_position(text: &str) -> Option<Result<Expr>> {
-    let lower = text.to_ascii_lowercase();
-    let position = POSITIONS.iter().position(|p| lower.starts_with(p))?;
-    let rest = &text[POSITIONS[position].len()..];
+    let (option, rest) = POSITIONS
+        .iter()
+        .find_map(|p| strip_prefix_folded(text, p))?;
     let name_start = rest.trim_start_matches(' ');
     if name_start.len() == rest.len() {
         return None;
@@ -228,6 +267,12 @@ fn match_weekday_position(text: &str) -> Option<Result<Expr>> {
     if name.is_empty() {
         return None;
     }
+    // The option matched a pattern; as a name (lowercased) it must be one too.
+    let Some(position) = POSITIONS.iter().position(|p| *p == option.to_lowercase()) else {
+        return Some(Err(Error::value(format!(
+            "Invalid weekday position \"{option}\""
+        ))));
+    };
     let lower_name = name.to_lowercase();
     Some(
         WEEKDAYS
@@ -243,9 +288,7 @@ fn match_weekday_position(text: &str) -> Option<Result<Expr>> {
 
 /// `last` (a prefix match, case-insensitive)
 fn match_last(text: &str) -> Option<Result<Expr>> {
-    text.get(..4)
-        .filter(|p| p.eq_ignore_ascii_case("last"))
-        .map(|_| Ok(Expr::LastDayOfMonth))
+    strip_prefix_folded(text, "last").map(|_| Ok(Expr::LastDayOfMonth))
 }
 
 fn validate_range(expr: &Expr, kind: FieldKind) -> std::result::Result<(), String> {
@@ -378,6 +421,25 @@ mod tests {
         assert!(message(FieldKind::Minute, "5-3").starts_with("The minimum value in a range"));
         assert!(message(FieldKind::Minute, "").starts_with("Unrecognized expression"));
         assert!(message(FieldKind::Minute, "*/60").contains("the step value (60)"));
+    }
+
+    #[test]
+    fn letters_python_folds_onto_ascii_match_as_they_do_there() {
+        // "la\u{17f}t" (long s) matches `last` under re.I.
+        assert_eq!(
+            field(FieldKind::Day, "la\u{17f}t").unwrap().to_string(),
+            "last"
+        );
+        // They match [a-z], but as names (lowercased) they name nothing.
+        let m = message(FieldKind::Month, "\u{17f}ep");
+        assert!(m.starts_with("Invalid month name \"\u{17f}ep\""));
+        let m = message(FieldKind::Day, "1\u{17f}t mon");
+        assert!(m.starts_with("Invalid weekday position \"1\u{17f}t\""));
+        let m = message(FieldKind::Month, "\u{130}");
+        assert!(m.starts_with("Invalid month name \"\u{130}\""));
+        // The Kelvin sign is a letter there too (and lowercases to k).
+        let m = message(FieldKind::DayOfWeek, "\u{212a}");
+        assert!(m.starts_with("Invalid weekday name \"\u{212a}\""));
     }
 
     #[test]

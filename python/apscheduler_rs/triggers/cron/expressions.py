@@ -7,6 +7,11 @@ Parsing and matching happen in Rust; these objects exist so that
 
 from __future__ import annotations
 
+import re
+from calendar import monthrange
+from datetime import datetime
+from typing import Any
+
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
@@ -20,13 +25,50 @@ __all__ = (
 )
 
 
+def _field_limits(field_name: str) -> tuple[int, int]:
+    # Imported here: ``fields`` imports this module.
+    from apscheduler_rs.triggers.cron.fields import MAX_VALUES, MIN_VALUES
+
+    return MIN_VALUES[field_name], MAX_VALUES[field_name]
+
+
+def _check_step(step: int | None, span: int) -> None:
+    if step and step > span:
+        raise ValueError(
+            f"the step value ({step}) is higher than the total range of the expression ({span})"
+        )
+
+
+def _stepped(value: int, origin: int, step: int | None) -> int:
+    """The first value at or after ``value`` that is a whole number of steps from
+    ``origin`` (``value`` itself without a step)."""
+    return value + (origin - value) % step if step else value
+
+
 class AllExpression:
     """``*`` or ``*/step``."""
+
+    #: What this expression's text looks like (matched at the start of the text).
+    value_re: re.Pattern[str] = re.compile(r"\*(?:/(?P<step>\d+))?$")
 
     def __init__(self, step: int | str | None = None) -> None:
         self.step = int(step) if step is not None else None
         if self.step == 0:
             raise ValueError("Increment must be higher than 0")
+
+    def validate_range(self, field_name: str) -> None:
+        """Raise ``ValueError`` if the step is wider than the field's whole range."""
+        low, high = _field_limits(field_name)
+        _check_step(self.step, high - low)
+
+    def get_next_value(self, date: datetime, field: Any) -> int | None:
+        """The smallest value of ``field`` at or after its value in ``date`` that this
+        expression matches, or ``None`` if there is none left in the field's range."""
+        current = field.get_value(date)
+        low = field.get_min(date)
+        high = field.get_max(date)
+        candidate = _stepped(max(current, low), low, self.step)
+        return candidate if candidate <= high else None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, self.__class__) and self.step == other.step
@@ -41,6 +83,10 @@ class AllExpression:
 class RangeExpression(AllExpression):
     """``first``, ``first-last``, with an optional ``/step``."""
 
+    value_re: re.Pattern[str] = re.compile(
+        r"(?P<first>\d+)(?:-(?P<last>\d+))?(?:/(?P<step>\d+))?$"
+    )
+
     def __init__(
         self, first: int | str, last: int | str | None = None, step: int | str | None = None
     ) -> None:
@@ -53,6 +99,31 @@ class RangeExpression(AllExpression):
             raise ValueError("The minimum value in a range must not be higher than the maximum")
         self.first = first
         self.last = last
+
+    def validate_range(self, field_name: str) -> None:
+        """Raise ``ValueError`` if the bounds fall outside the field's range or the
+        step is wider than the span of values it steps over."""
+        super().validate_range(field_name)
+        low, high = _field_limits(field_name)
+        if self.first < low:
+            raise ValueError(
+                f"the first value ({self.first}) is lower than the minimum value ({low})"
+            )
+        if self.last is not None and self.last > high:
+            raise ValueError(
+                f"the last value ({self.last}) is higher than the maximum value ({high})"
+            )
+        # As in APScheduler, a last value of 0 counts as "up to the maximum" here.
+        _check_step(self.step, (self.last if self.last else high) - self.first)
+
+    def get_next_value(self, date: datetime, field: Any) -> int | None:
+        current = field.get_value(date)
+        low = max(field.get_min(date), self.first)
+        high = field.get_max(date)
+        if self.last is not None:
+            high = min(high, self.last)
+        candidate = _stepped(max(current, low), low, self.step)
+        return candidate if candidate <= high else None
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -81,6 +152,7 @@ class RangeExpression(AllExpression):
 
 
 class _NamedRangeExpression(RangeExpression):
+    value_re: re.Pattern[str] = re.compile(r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?", re.I)
     NAMES: list[str] = []
     OFFSET = 0
     KIND = ""
@@ -124,6 +196,9 @@ class WeekdayPositionExpression(AllExpression):
     """The n-th (or last) given weekday of the month: ``3rd fri``, ``last sun``."""
 
     options = ["1st", "2nd", "3rd", "4th", "5th", "last"]
+    value_re: re.Pattern[str] = re.compile(
+        "(?P<option_name>" + "|".join(options) + r") +(?P<weekday_name>(?:\d+|\w+))", re.I
+    )
 
     def __init__(self, option_name: str, weekday_name: str) -> None:
         super().__init__(None)
@@ -135,6 +210,17 @@ class WeekdayPositionExpression(AllExpression):
             self.weekday = WEEKDAYS.index(weekday_name.lower())
         except ValueError:
             raise ValueError(f'Invalid weekday name "{weekday_name}"') from None
+
+    def get_next_value(self, date: datetime, field: Any) -> int | None:
+        """The day of ``date``'s month this expression names, if that day exists and
+        is not before ``date``'s day (``field`` is not consulted)."""
+        first_weekday, days_in_month = monthrange(date.year, date.month)
+        first_match = (self.weekday - first_weekday) % 7 + 1
+        if self.option_num < 5:
+            day = first_match + 7 * self.option_num
+        else:
+            day = first_match + 7 * ((days_in_month - first_match) // 7)
+        return day if date.day <= day <= days_in_month else None
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -156,8 +242,14 @@ class WeekdayPositionExpression(AllExpression):
 class LastDayOfMonthExpression(AllExpression):
     """``last``: the last day of the month."""
 
+    value_re: re.Pattern[str] = re.compile("last", re.I)
+
     def __init__(self) -> None:
         super().__init__(None)
+
+    def get_next_value(self, date: datetime, field: Any) -> int | None:
+        """The last day of ``date``'s month (``field`` is not consulted)."""
+        return monthrange(date.year, date.month)[1]
 
     def __str__(self) -> str:
         return "last"

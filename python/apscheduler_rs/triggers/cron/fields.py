@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from apscheduler_rs._core import parse_cron_field
-from apscheduler_rs.triggers.cron.expressions import AllExpression, expression_from_spec
+from apscheduler_rs.triggers.cron.expressions import (
+    AllExpression,
+    LastDayOfMonthExpression,
+    MonthRangeExpression,
+    RangeExpression,
+    WeekdayPositionExpression,
+    WeekdayRangeExpression,
+    expression_from_spec,
+)
 
 __all__ = (
     "DEFAULT_VALUES",
@@ -54,6 +62,9 @@ class BaseField:
     """One field of a cron trigger: a name and the expressions it matches."""
 
     REAL = True
+    #: The expression classes tried, in order, on each expression's text by
+    #: ``compile_expression`` (the first whose ``value_re`` matches builds it).
+    COMPILERS: list[type[AllExpression]] = [AllExpression, RangeExpression]
 
     def __init__(self, name: str, exprs: object, is_default: bool = False) -> None:
         self.name = name
@@ -65,6 +76,29 @@ class BaseField:
             expression_from_spec(*spec) for spec in parse_cron_field(self.name, str(exprs))
         ]
 
+    def compile_expression(self, expr: str) -> None:
+        """Parse one expression (no comma list, no surrounding spaces) and append it
+        to ``expressions``, as APScheduler 3 does.
+
+        This follows APScheduler's own matching (the first of ``COMPILERS`` whose
+        ``value_re`` matches the start of the text, errors unwrapped except range
+        validation's) rather than the Rust list parser, which splits on commas,
+        trims spaces and reads digits as ASCII, so it would accept or word some
+        single expressions differently.
+        """
+        for compiler in self.COMPILERS:
+            found = compiler.value_re.match(expr)
+            if found is not None:
+                break
+        else:
+            raise ValueError(f'Unrecognized expression "{expr}" for field "{self.name}"')
+        expression = compiler(**found.groupdict())
+        try:
+            expression.validate_range(self.name)
+        except ValueError as exc:
+            raise ValueError(f"Error validating expression {expr!r}: {exc}") from None
+        self.expressions.append(expression)
+
     def get_min(self, dateval: datetime) -> int:
         return MIN_VALUES[self.name]
 
@@ -73,6 +107,12 @@ class BaseField:
 
     def get_value(self, dateval: datetime) -> int:
         return getattr(dateval, self.name)
+
+    def get_next_value(self, dateval: datetime) -> int | None:
+        """The smallest next value any of the expressions gives for ``dateval``, or
+        ``None`` if none of them has one."""
+        values = (expr.get_next_value(dateval, self) for expr in self.expressions)
+        return min((value for value in values if value is not None), default=None)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, self.__class__) and self.expressions == other.expressions
@@ -92,6 +132,8 @@ class WeekField(BaseField):
 
 
 class DayOfMonthField(BaseField):
+    COMPILERS = BaseField.COMPILERS + [WeekdayPositionExpression, LastDayOfMonthExpression]
+
     def get_max(self, dateval: datetime) -> int:
         from calendar import monthrange
 
@@ -100,13 +142,14 @@ class DayOfMonthField(BaseField):
 
 class DayOfWeekField(BaseField):
     REAL = False
+    COMPILERS = BaseField.COMPILERS + [WeekdayRangeExpression]
 
     def get_value(self, dateval: datetime) -> int:
         return dateval.weekday()
 
 
 class MonthField(BaseField):
-    pass
+    COMPILERS = BaseField.COMPILERS + [MonthRangeExpression]
 
 
 FIELDS_MAP: dict[str, type[BaseField]] = {
