@@ -378,9 +378,10 @@ def raw_sqlite_add(cfg: Any, wal: bool = False) -> float:
     return best
 
 
-def raw_sqlite_load(cfg: Any) -> float:
+def raw_sqlite_load(cfg: Any, unpickle: bool = False) -> float:
     """Plain SQLAlchemy: a new engine on a SQLite file of 1,000 jobs, then
-    SELECT id, job_state of every row by next run time (no unpickling), per row."""
+    SELECT id, job_state of every row by next run time (and, with ``unpickle``,
+    ``pickle.loads`` of each state: the row format's own cost), per row."""
     import sqlalchemy as sa
 
     best = float("inf")
@@ -395,6 +396,9 @@ def raw_sqlite_load(cfg: Any) -> float:
             query = sa.select(table.c.id, table.c.job_state).order_by(table.c.next_run_time)
             with engine.begin() as connection:
                 rows = connection.execute(query).all()
+            if unpickle:
+                states = [pickle.loads(state) for _, state in rows]
+                assert len(states) == JOBS
             elapsed = time.perf_counter_ns() - start
             engine.dispose()
             assert len(rows) == JOBS
@@ -490,6 +494,11 @@ STORE_WORKLOADS: list[tuple[str, float | None, Measure]] = [
         "  raw SQLAlchemy: SELECT 1,000 rows, SQLite",
         None,
         _cached("raw sqlite load", raw_sqlite_load),
+    ),
+    (
+        "  raw SQLAlchemy: SELECT 1,000 rows + pickle.loads, SQLite",
+        None,
+        _cached("raw sqlite load unpickled", lambda cfg: raw_sqlite_load(cfg, unpickle=True)),
     ),
     ("1,000 due jobs fired from SQLite (per job)", TARGET, fire_from("sqlite")),
     (
