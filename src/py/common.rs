@@ -1,10 +1,38 @@
-//! Pieces the trigger bindings share: optional Python values and the parts of
-//! `repr()` that cron and interval triggers write alike.
+//! Pieces the bindings share: optional Python values, the parts of `repr()`
+//! that cron and interval triggers write alike, and making an object of one
+//! of our classes without `__init__`.
 
 use pyo3::prelude::*;
 
 use super::pyfuncs::datetime_repr;
 use crate::triggers::cron::parser::py_repr;
+
+/// `class.__new__(class)` as `type.__call__` would call it, without calling
+/// `__init__`: an object of one of our classes (or a subclass) that its
+/// `tp_new` makes from no arguments.
+pub fn new_without_init<'py>(
+    class: &Bound<'py, pyo3::types::PyType>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = class.py();
+    // SAFETY: `class` is a live type object; its tp_new slot, when set, is
+    // called as `type.__call__` calls it, and returns a new reference or NULL
+    // with an error set.
+    unsafe {
+        let new = pyo3::ffi::PyType_GetSlot(class.as_type_ptr(), pyo3::ffi::Py_tp_new);
+        if new.is_null() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "cannot create '{}' instances",
+                class.name()?
+            )));
+        }
+        let new: pyo3::ffi::newfunc = std::mem::transmute(new);
+        let args = pyo3::types::PyTuple::empty(py);
+        Bound::from_owned_ptr_or_err(
+            py,
+            new(class.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
+        )
+    }
+}
 
 /// An argument whose absence differs from any value it can be given, `None`
 /// included (use `Passed::Omitted` as its default in the signature).

@@ -323,6 +323,20 @@ struct Made {
     utc: i64,
 }
 
+/// The instant of the datetime made last on this thread, if its tzinfo is
+/// the object at `tz` and its packed value is `packed`.
+fn made_instant(tz: *mut pyo3::ffi::PyObject, packed: &super::capi::Packed) -> Option<i64> {
+    LAST_MADE
+        .try_with(|slot| {
+            let last = slot.try_borrow().ok()?;
+            last.as_ref()
+                .filter(|m| m.tz.as_ptr() == tz && m.packed == *packed)
+                .map(|m| m.utc)
+        })
+        .ok()
+        .flatten()
+}
+
 thread_local! {
     static LAST_MADE: std::cell::RefCell<Option<Made>> = const { std::cell::RefCell::new(None) };
     static LAST_INPUT: std::cell::RefCell<Option<Input>> = const { std::cell::RefCell::new(None) };
@@ -413,13 +427,7 @@ impl Bridge {
         let Some(packed) = super::capi::packed_in(dt, tz) else {
             return Ok(None);
         };
-        let made = LAST_MADE.try_with(|slot| {
-            slot.try_borrow().ok().is_some_and(|last| {
-                last.as_ref()
-                    .is_some_and(|m| m.tz.as_ptr() == tz && m.packed == packed)
-            })
-        });
-        if made != Ok(true) {
+        if made_instant(tz, &packed).is_none() {
             return Ok(None);
         }
         let Some((wall, fold)) = super::capi::decode(&packed) else {
@@ -441,17 +449,8 @@ impl Bridge {
     /// in this trigger's own tzinfo (the usual previous fire time).
     pub fn utc_of(&self, dt: &Bound<'_, PyAny>) -> PyResult<i64> {
         let tz = self.tz.as_ptr();
-        if let Some(packed) = super::capi::packed_in(dt, tz) {
-            let made = LAST_MADE.try_with(|slot| {
-                slot.try_borrow().ok().and_then(|last| {
-                    last.as_ref()
-                        .filter(|m| m.tz.as_ptr() == tz && m.packed == packed)
-                        .map(|m| m.utc)
-                })
-            });
-            if let Ok(Some(utc)) = made {
-                return Ok(utc);
-            }
+        if let Some(utc) = super::capi::packed_in(dt, tz).and_then(|p| made_instant(tz, &p)) {
+            return Ok(utc);
         }
         if let Some((wall, fold)) = super::capi::read_in(dt, tz) {
             let offset = with_zone(self.tz.bind(dt.py()), |z| z.utcoffset(wall, fold))??;
@@ -465,13 +464,14 @@ impl Bridge {
     /// at a wall time and fold that its instant maps back to (not one in a
     /// gap, say). Then a trigger need not keep the object.
     pub fn rebuilds(&self, dt: &Bound<'_, PyAny>, value: &ZonedDateTime) -> PyResult<bool> {
+        Ok(self.is_plain_in_own_tzinfo(dt)? && self.round_trips(dt.py(), value)?)
+    }
+
+    /// Whether `dt` is a plain datetime with this trigger's tzinfo object.
+    fn is_plain_in_own_tzinfo(&self, dt: &Bound<'_, PyAny>) -> PyResult<bool> {
         let py = dt.py();
-        if !dt.get_type().is(datetime_type(py)?)
-            || !dt.getattr(intern!(py, "tzinfo"))?.is(self.tz.bind(py))
-        {
-            return Ok(false);
-        }
-        self.round_trips(py, value)
+        Ok(dt.get_type().is(datetime_type(py)?)
+            && dt.getattr(intern!(py, "tzinfo"))?.is(self.tz.bind(py)))
     }
 
     /// The instant of `dt` if [`Self::instant_to_new_py`] rebuilds it exactly
@@ -481,9 +481,7 @@ impl Bridge {
         if with_zone(self.tz.bind(py), |z| matches!(z, Zone::Foreign(_)))? {
             return Ok(None);
         }
-        if !dt.get_type().is(datetime_type(py)?)
-            || !dt.getattr(intern!(py, "tzinfo"))?.is(self.tz.bind(py))
-        {
+        if !self.is_plain_in_own_tzinfo(dt)? {
             return Ok(None);
         }
         let value = self.convert(dt)?;

@@ -188,9 +188,7 @@ impl PyIntervalTrigger {
         timezone: Option<Bound<'py, PyAny>>,
         jitter: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
-        let [weeks, days, hours, minutes, seconds] = parts;
-        let (interval_micros, interval_length) =
-            interval_of(py, [weeks, days, hours, minutes, seconds])?;
+        let (interval_micros, interval_length) = interval_of(py, parts)?;
         // An all-zero interval means one second (`interval_length` the int 1).
         let zero = interval_micros == 0;
         let (interval_micros, interval_length) = if zero {
@@ -309,17 +307,8 @@ impl PyIntervalTrigger {
         let class = cached!(py, "apscheduler_rs.triggers.interval", "IntervalTrigger")?
             .cast::<pyo3::types::PyType>()?;
         PENDING.with(|pending| *pending.borrow_mut() = Some(self));
-        // SAFETY: a live type object whose tp_new is ours (through the public
-        // subclass), called as `type.__new__` calls it; `new` takes `PENDING`.
-        let made = unsafe {
-            let new = pyo3::ffi::PyType_GetSlot(class.as_type_ptr(), pyo3::ffi::Py_tp_new);
-            let new: pyo3::ffi::newfunc = std::mem::transmute(new);
-            let args = PyTuple::empty(py);
-            Bound::from_owned_ptr_or_err(
-                py,
-                new(class.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
-            )
-        };
+        // `new` takes `PENDING`
+        let made = super::common::new_without_init(class);
         let leftover = take_pending(); // not taken if tp_new failed early
         drop(leftover);
         made

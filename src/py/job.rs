@@ -35,12 +35,16 @@ use super::run_time;
 pub struct JobId(SmallVec<[u8; 16]>);
 
 impl JobId {
+    pub fn from_text(text: &str) -> Self {
+        JobId(SmallVec::from_slice(text.as_bytes()))
+    }
+
     pub fn from_py(value: &Bound<'_, PyAny>) -> PyResult<Self> {
         let text = value
             .cast::<PyString>()
             .map_err(|_| PyTypeError::new_err("id must be a nonempty string"))?;
         if let Ok(utf8) = text.to_str() {
-            return Ok(JobId(SmallVec::from_slice(utf8.as_bytes())));
+            return Ok(JobId::from_text(utf8));
         }
         let py = value.py();
         let encoded = text.call_method1(intern!(py, "encode"), ("utf-8", "surrogatepass"))?;
@@ -468,22 +472,7 @@ impl PyJob {
     /// A new job object of `class` (`Job`, a subclass of ours), empty as
     /// `Job.__new__(Job)` makes it, without calling `Job.__init__`.
     pub fn new_object<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyJob>> {
-        let py = class.py();
-        // SAFETY: `class` is a live type object, and its tp_new is ours (or a
-        // subclass's); it is called as `type.__new__` would call it.
-        let made = unsafe {
-            let new = ffi::PyType_GetSlot(class.as_type_ptr(), ffi::Py_tp_new);
-            if new.is_null() {
-                return Err(PyTypeError::new_err("the job class cannot be instantiated"));
-            }
-            let new: ffi::newfunc = std::mem::transmute(new);
-            let args = PyTuple::empty(py);
-            Bound::from_owned_ptr_or_err(
-                py,
-                new(class.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
-            )?
-        };
-        Ok(made.cast_into::<PyJob>()?)
+        Ok(super::common::new_without_init(class)?.cast_into::<PyJob>()?)
     }
 
     /// Fill a new job's own attributes (see [`Self::new_object`]); its
@@ -984,11 +973,10 @@ impl PyJob {
         previous_fire_time: Option<Bound<'py, PyAny>>,
         now: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if slf.get().trigger_ref(slf.py()).is_none() {
+        let Some(trigger) = slf.get().trigger_ref(slf.py()) else {
             return Err(missing(slf, "trigger"));
-        }
-        slf.get()
-            .next_fire_time(slf.py(), previous_fire_time.as_ref(), &now)
+        };
+        trigger.next_fire_time(slf.py(), previous_fire_time.as_ref(), &now)
     }
 
     /// `str(self.trigger)`, without making an inline trigger an object.
@@ -1072,18 +1060,9 @@ impl PyJob {
 
     /// `func(*args, **kwargs)`, without making an empty `kwargs` dict.
     fn _call(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let job = slf.get();
-        for (unset, name) in [
-            (job.shared(py, Shared::Func).is_none(), "func"),
-            (job.args(py).is_none(), "args"),
-            (matches!(job.state.lock().kwargs, Kwargs::Unset), "kwargs"),
-        ] {
-            if unset {
-                return Err(missing(slf, name));
-            }
-        }
-        job.call(py).map(Bound::unbind)
+        slf.get()
+            .call_or(slf.py(), |name| missing(slf, name))
+            .map(Bound::unbind)
     }
 }
 
@@ -1091,7 +1070,15 @@ impl PyJob {
     /// `func(*args, **kwargs)`, without making an empty `kwargs` dict (each
     /// unset attribute raises `AttributeError`).
     pub fn call<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let unset = |name: &str| PyAttributeError::new_err(name.to_owned());
+        self.call_or(py, |name| PyAttributeError::new_err(name.to_owned()))
+    }
+
+    /// [`Self::call`], with `unset(name)` the error for an unset attribute.
+    fn call_or<'py>(
+        &self,
+        py: Python<'py>,
+        unset: impl Fn(&str) -> PyErr,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let func = self.shared(py, Shared::Func).ok_or_else(|| unset("func"))?;
         let args = self.args(py).ok_or_else(|| unset("args"))?;
         let kwargs = match &self.state.lock().kwargs {

@@ -94,48 +94,113 @@ fn runs<'py>(args: &Bound<'py, PyTuple>) -> PyResult<Option<Bound<'py, PyAny>>> 
         return Ok(None);
     }
 
-    let events = PyList::empty(py);
-    let mut executed_wanted = None;
+    let mut report = Report::new(base, job, &alias, &logger, &wanted);
     for run_time in run_times.iter() {
-        if !on_time(job.get(), &run_time)? {
-            // late, or a run time this cannot tell: `_starts` decides (and
-            // logs and reports a missed run)
-            let starts = base
-                .getattr(intern!(py, "_starts"))?
-                .call1((job, &alias, &run_time, &logger, &wanted, &events))?;
-            if !starts.is_truthy()? {
-                continue;
-            }
+        if !report.starts(&run_time)? {
+            continue;
         }
         match job.get().call(py) {
-            Ok(retval) => {
-                let wanted_now = match executed_wanted {
-                    Some(known) => known,
-                    None => {
-                        let known = wants(&wanted, EVENT_JOB_EXECUTED)?;
-                        executed_wanted = Some(known);
-                        known
-                    }
-                };
-                if wanted_now {
-                    base.getattr(intern!(py, "_succeeded"))?
-                        .call1((job, &alias, &run_time, retval, &logger, &wanted, &events))?;
-                }
-            }
-            Err(err) => {
-                base.getattr(intern!(py, "_failed_with"))?.call1((
-                    job,
-                    &alias,
-                    &run_time,
-                    err.into_value(py),
-                    &logger,
-                    &wanted,
-                    &events,
-                ))?;
-            }
+            Ok(retval) => report.succeeded(&run_time, retval)?,
+            Err(err) => report.failed(&run_time, err)?,
         }
     }
-    Ok(Some(events.into_any()))
+    Ok(Some(report.events.into_any()))
+}
+
+/// What a job's runs report, through `executors.base`'s helpers (so that
+/// their log lines and events are made in one place), and the events so far.
+struct Report<'a, 'py> {
+    base: &'a Bound<'py, PyModule>,
+    job: &'a Bound<'py, PyJob>,
+    alias: &'a Bound<'py, PyAny>,
+    logger: &'a Bound<'py, PyAny>,
+    wanted: &'a Bound<'py, PyAny>,
+    events: Bound<'py, PyList>,
+    /// Whether `EVENT_JOB_EXECUTED` is wanted, once asked.
+    executed_wanted: Option<bool>,
+}
+
+impl<'a, 'py> Report<'a, 'py> {
+    fn new(
+        base: &'a Bound<'py, PyModule>,
+        job: &'a Bound<'py, PyJob>,
+        alias: &'a Bound<'py, PyAny>,
+        logger: &'a Bound<'py, PyAny>,
+        wanted: &'a Bound<'py, PyAny>,
+    ) -> Self {
+        Report {
+            base,
+            job,
+            alias,
+            logger,
+            wanted,
+            events: PyList::empty(base.py()),
+            executed_wanted: None,
+        }
+    }
+
+    /// Whether the run at `run_time` starts: on time, or `_starts` says so
+    /// (late, or a run time this cannot tell; it logs and reports a missed run).
+    fn starts(&self, run_time: &Bound<'py, PyAny>) -> PyResult<bool> {
+        if on_time(self.job.get(), run_time)? {
+            return Ok(true);
+        }
+        self.base
+            .getattr(intern!(self.base.py(), "_starts"))?
+            .call1((
+                self.job,
+                self.alias,
+                run_time,
+                self.logger,
+                self.wanted,
+                &self.events,
+            ))?
+            .is_truthy()
+    }
+
+    /// A run returned `retval`: its event, if wanted (no log line: the
+    /// logger does not log INFO).
+    fn succeeded(
+        &mut self,
+        run_time: &Bound<'py, PyAny>,
+        retval: Bound<'py, PyAny>,
+    ) -> PyResult<()> {
+        let wanted = match self.executed_wanted {
+            Some(known) => known,
+            None => *self
+                .executed_wanted
+                .insert(wants(self.wanted, EVENT_JOB_EXECUTED)?),
+        };
+        if wanted {
+            self.base
+                .getattr(intern!(self.base.py(), "_succeeded"))?
+                .call1((
+                    self.job,
+                    self.alias,
+                    run_time,
+                    retval,
+                    self.logger,
+                    self.wanted,
+                    &self.events,
+                ))?;
+        }
+        Ok(())
+    }
+
+    /// A run raised `err`: logged, and its event if wanted.
+    fn failed(&self, run_time: &Bound<'py, PyAny>, err: PyErr) -> PyResult<()> {
+        let py = self.base.py();
+        self.base.getattr(intern!(py, "_failed_with"))?.call1((
+            self.job,
+            self.alias,
+            run_time,
+            err.into_value(py),
+            self.logger,
+            self.wanted,
+            &self.events,
+        ))?;
+        Ok(())
+    }
 }
 
 /// `executors.base._logger(name)`, remembered for the last name.
@@ -210,62 +275,42 @@ pub fn start_coroutine_runs<'py>(
             .call1((job, alias, run_times, logger, wanted));
     };
     let base = executors_base(py)?;
-    let events = PyList::empty(py);
-    let mut executed_wanted = None;
+    let mut report = Report::new(base, core, alias, logger, wanted);
     let count = run_times.len();
     for index in 0..count {
         let run_time = run_times.get_item(index)?;
-        if !on_time(core.get(), &run_time)? {
-            let starts = base
-                .getattr(intern!(py, "_starts"))?
-                .call1((job, alias, &run_time, logger, wanted, &events))?;
-            if !starts.is_truthy()? {
-                continue;
-            }
+        if !report.starts(&run_time)? {
+            continue;
         }
-        let failed = |err: PyErr| -> PyResult<()> {
-            base.getattr(intern!(py, "_failed_with"))?
-                .call1((
-                    job,
-                    alias,
-                    &run_time,
-                    err.into_value(py),
-                    logger,
-                    wanted,
-                    &events,
-                ))
-                .map(drop)
-        };
         let coroutine = match core.get().call(py) {
             Ok(coroutine) => coroutine,
             Err(err) => {
-                failed(err)?;
+                report.failed(&run_time, err)?;
                 continue;
             }
         };
         match send(&coroutine)? {
-            Sent::Returned(retval) => {
-                let wanted_now = match executed_wanted {
-                    Some(known) => known,
-                    None => *executed_wanted.insert(wants(wanted, EVENT_JOB_EXECUTED)?),
-                };
-                if wanted_now {
-                    base.getattr(intern!(py, "_succeeded"))?
-                        .call1((job, alias, &run_time, retval, logger, wanted, &events))?;
-                }
-            }
-            Sent::Raised(err) => failed(err)?,
+            Sent::Returned(retval) => report.succeeded(&run_time, retval)?,
+            Sent::Raised(err) => report.failed(&run_time, err)?,
             Sent::Waits(awaited) => {
                 let rest = run_times.get_slice(index, count);
                 let finish = cached!(py, "apscheduler_rs.executors.asyncio", "_finish_runs")?
                     .call1((
-                        job, alias, rest, coroutine, awaited, logger, wanted, &events,
+                        job,
+                        alias,
+                        rest,
+                        coroutine,
+                        awaited,
+                        logger,
+                        wanted,
+                        &report.events,
                     ))?;
-                return Ok(PyTuple::new(py, [events.into_any(), finish])?.into_any());
+                return Ok(PyTuple::new(py, [report.events.into_any(), finish])?.into_any());
             }
         }
     }
-    Ok(PyTuple::new(py, [events.into_any(), py.None().into_bound(py)])?.into_any())
+    let events = report.events.into_any();
+    Ok(PyTuple::new(py, [events, py.None().into_bound(py)])?.into_any())
 }
 
 /// What `coroutine.send(None)` did.

@@ -48,34 +48,54 @@ impl Indexes {
         self.other.remove(text).ok().map(Removed::Other)
     }
 
-    /// The jobs in order (both indexes merged), up to `until` if given.
-    fn ordered(&self, py: Python<'_>, until: Option<RunAt>) -> Vec<Py<PyAny>> {
+    /// Every job in order (both indexes merged), with where it sorts.
+    fn merged(&self) -> impl Iterator<Item = (RunAt, IndexedJob<'_>)> {
         let mut own = self.own.entries().peekable();
         let mut other = self
             .other
             .entries()
             .map(|(run_at, id, job)| (run_at, id.as_bytes(), job))
             .peekable();
-        let mut jobs = Vec::new();
-        loop {
+        std::iter::from_fn(move || {
             let take_own = match (own.peek(), other.peek()) {
                 (Some(a), Some(b)) => (a.0, a.1) <= (b.0, b.1),
                 (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
+                (None, _) => false,
             };
-            let (run_at, job) = if take_own {
-                own.next().map(|(r, _, j)| (r, j.clone_ref(py).into_any()))
+            if take_own {
+                own.next().map(|(r, _, j)| (r, IndexedJob::Own(j)))
             } else {
-                other.next().map(|(r, _, j)| (r, j.clone_ref(py)))
+                other.next().map(|(r, _, j)| (r, IndexedJob::Other(j)))
             }
-            .expect("peeked");
-            if until.is_some_and(|until| run_at > until) {
-                break;
-            }
-            jobs.push(job);
+        })
+    }
+
+    /// The jobs in order, up to `until` if given.
+    fn ordered(&self, py: Python<'_>, until: Option<RunAt>) -> Vec<Py<PyAny>> {
+        self.merged()
+            .take_while(|(run_at, _)| until.is_none_or(|until| *run_at <= until))
+            .map(|(_, job)| job.to_py(py))
+            .collect()
+    }
+
+    /// The first job in order.
+    fn first(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.merged().next().map(|(_, job)| job.to_py(py))
+    }
+}
+
+/// A job in one of the two indexes.
+enum IndexedJob<'a> {
+    Own(&'a Py<PyJob>),
+    Other(&'a Py<PyAny>),
+}
+
+impl IndexedJob<'_> {
+    fn to_py(&self, py: Python<'_>) -> Py<PyAny> {
+        match self {
+            IndexedJob::Own(job) => job.clone_ref(py).into_any(),
+            IndexedJob::Other(job) => job.clone_ref(py),
         }
-        jobs
     }
 }
 
@@ -189,17 +209,7 @@ impl PyMemoryJobStore {
     fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         // The first job's attribute as it is now (APScheduler reads it too): a
         // job changed without update_job still wakes the scheduler.
-        let first = {
-            let indexes = self.indexes.lock();
-            let own = indexes.own.entries().next();
-            let other = indexes.other.entries().next();
-            match (own, other) {
-                (Some(a), Some(b)) if (b.0, b.1.as_bytes()) < (a.0, a.1) => Some(b.2.clone_ref(py)),
-                (Some(a), _) => Some(a.2.clone_ref(py).into_any()),
-                (None, Some(b)) => Some(b.2.clone_ref(py)),
-                (None, None) => None,
-            }
-        };
+        let first = self.indexes.lock().first(py);
         match first {
             Some(job) => Ok(Some(
                 job.bind(py).getattr(intern!(py, "next_run_time"))?.unbind(),
@@ -222,7 +232,7 @@ impl PyMemoryJobStore {
         let incoming = incoming(job)?;
         let id = match &incoming {
             Incoming::Own(_, id) => id.clone(),
-            Incoming::Other(text) => JobId::from_py(&pyo3::types::PyString::new(py, text))?,
+            Incoming::Other(text) => JobId::from_text(text),
         };
         let mut indexes = self.indexes.lock();
         let Some(removed) = indexes.remove(id.as_bytes()) else {

@@ -392,6 +392,12 @@ struct AddJob<'py> {
     trigger_args: Bound<'py, PyDict>,
 }
 
+/// The trigger of an `add_job` call, as the direct path takes it.
+enum TriggerGiven<'a, 'py> {
+    Alias(&'static str),
+    Instance(&'a Bound<'py, PyAny>),
+}
+
 /// Whether an option was left to `job_defaults` (it is `util.undefined`).
 fn omitted(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(value.is(cached!(py, "apscheduler_rs.util", "undefined")?))
@@ -425,24 +431,27 @@ impl<'py> AddJob<'py> {
         scheduler.call_method(intern!(py, "_add_job"), args, Some(&self.trigger_args))
     }
 
-    /// The trigger class for a built-in alias (`None` when given an instance).
-    fn trigger_class(&self, py: Python<'py>) -> PyResult<Option<Option<&'static str>>> {
-        let alias = match &self.trigger {
-            None => "date",
-            Some(trigger) => match trigger.cast::<PyString>() {
-                Ok(alias) if alias.is_exact_instance_of::<PyString>() => match alias.to_str()? {
-                    "date" => "date",
-                    "interval" => "interval",
-                    "cron" => "cron",
-                    "calendarinterval" => "calendarinterval",
-                    _ => return Ok(Some(None)),
-                },
-                Ok(_) => return Ok(Some(None)),
-                Err(_) => return Ok(None),
-            },
+    /// What was given as the trigger, if the direct path knows it: a built-in
+    /// alias (`"date"` when none was given) or an object that is not a string
+    /// (a trigger instance, if it is one). `None` for another plugin alias or
+    /// a str subclass, which the Python path resolves.
+    fn trigger_given(&self) -> PyResult<Option<TriggerGiven<'_, 'py>>> {
+        let Some(trigger) = &self.trigger else {
+            return Ok(Some(TriggerGiven::Alias("date")));
         };
-        let _ = py;
-        Ok(Some(Some(alias)))
+        let Ok(alias) = trigger.cast::<PyString>() else {
+            return Ok(Some(TriggerGiven::Instance(trigger)));
+        };
+        if !alias.is_exact_instance_of::<PyString>() {
+            return Ok(None);
+        }
+        Ok(match alias.to_str()? {
+            "date" => Some(TriggerGiven::Alias("date")),
+            "interval" => Some(TriggerGiven::Alias("interval")),
+            "cron" => Some(TriggerGiven::Alias("cron")),
+            "calendarinterval" => Some(TriggerGiven::Alias("calendarinterval")),
+            _ => None,
+        })
     }
 
     /// Whether the direct path can take this call, judging by the arguments.
@@ -775,51 +784,36 @@ fn add_directly<'py>(
     let Some(store) = plain_memory_store(slf.get(), &store, false)? else {
         return Ok(None);
     };
-    let Some(alias) = call.trigger_class(py)? else {
-        // a trigger instance, if it is one
-        let trigger = call.trigger.as_ref().expect("given");
-        if !is_trigger(trigger)? {
-            return Ok(None);
-        }
-        return add_with_trigger(slf, &instance, facts, call, store, trigger.clone().unbind());
-    };
-    let Some(alias) = alias else {
-        return Ok(None);
+    let given = match call.trigger_given()? {
+        Some(TriggerGiven::Instance(trigger)) if !is_trigger(trigger)? => return Ok(None),
+        Some(given) => given,
+        None => return Ok(None),
     };
     let Some(defaults) = PySchedulerCore::job_defaults(slf, &instance)? else {
         return Ok(None);
     };
     // From here on the call is ours: the same steps as the Python path.
-    let trigger_args = &call.trigger_args;
-    if !trigger_args.contains(intern!(py, "timezone"))? {
-        trigger_args.set_item(
-            intern!(py, "timezone"),
-            instance.attr(intern!(py, "timezone"))?,
-        )?;
-    }
-    // an interval trigger is kept inline by the job; the others are objects
-    let trigger = if alias == "interval" {
-        Err(PyIntervalTrigger::from_kwargs(py, trigger_args)?)
-    } else {
-        Ok(trigger_type(py, alias)?
-            .call((), Some(trigger_args))?
-            .unbind())
+    let trigger = match given {
+        TriggerGiven::Instance(trigger) => Ok(trigger.clone().unbind()),
+        TriggerGiven::Alias(alias) => {
+            let trigger_args = &call.trigger_args;
+            if !trigger_args.contains(intern!(py, "timezone"))? {
+                trigger_args.set_item(
+                    intern!(py, "timezone"),
+                    instance.attr(intern!(py, "timezone"))?,
+                )?;
+            }
+            // an interval trigger is kept inline by the job; the others are objects
+            if alias == "interval" {
+                Err(PyIntervalTrigger::from_kwargs(py, trigger_args)?)
+            } else {
+                Ok(trigger_type(py, alias)?
+                    .call((), Some(trigger_args))?
+                    .unbind())
+            }
+        }
     };
     add_new_job(slf, &instance, facts, call, store, trigger, defaults).map(Some)
-}
-
-fn add_with_trigger<'py>(
-    slf: &Bound<'py, PySchedulerCore>,
-    instance: &Instance<'py>,
-    facts: ClassFacts,
-    call: &AddJob<'py>,
-    store: &Bound<'py, PyMemoryJobStore>,
-    trigger: Py<PyAny>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let Some(defaults) = PySchedulerCore::job_defaults(slf, instance)? else {
-        return Ok(None);
-    };
-    add_new_job(slf, instance, facts, call, store, Ok(trigger), defaults).map(Some)
 }
 
 /// Make the job (as `Job._create` would) and store it (as `_real_add_job`

@@ -1,6 +1,6 @@
 //! The memory job store's index: jobs ordered by next run time, then id, with
 //! paused jobs (no next run time) last, as APScheduler's `MemoryJobStore`
-//! orders them; O(log n) add, update, remove and next-due lookups.
+//! orders them; O(log n) add, remove and lookup, and a walk in run order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -20,10 +20,6 @@ impl RunAt {
     /// reaches.
     pub fn at(micros: i64) -> Self {
         RunAt(micros.min(i64::MAX - 1))
-    }
-
-    pub fn instant(self) -> Option<i64> {
-        (self != Self::PAUSED).then_some(self.0)
     }
 }
 
@@ -86,21 +82,6 @@ impl<J> JobIndex<J> {
         Ok(())
     }
 
-    /// Replace a job, moving it if its run time changed; returns the old one.
-    pub fn update(&mut self, id: &str, run_at: RunAt, job: J) -> Result<J> {
-        let old_key = self
-            .key(id)
-            .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
-        let old = self
-            .order
-            .remove(&old_key)
-            .ok_or_else(|| Error::JobLookup(id.to_owned()))?;
-        let id = old_key.1;
-        self.order.insert((run_at, Arc::clone(&id)), job);
-        self.run_at.insert(id, run_at);
-        Ok(old)
-    }
-
     pub fn remove(&mut self, id: &str) -> Result<J> {
         let key = self
             .key(id)
@@ -111,47 +92,11 @@ impl<J> JobIndex<J> {
             .ok_or_else(|| Error::JobLookup(id.to_owned()))
     }
 
-    pub fn clear(&mut self) {
-        self.order.clear();
-        self.run_at.clear();
-    }
-
-    /// The earliest run time of any scheduled (not paused) job.
-    pub fn next_run_at(&self) -> Option<i64> {
-        self.order
-            .keys()
-            .next()
-            .and_then(|(run_at, _)| run_at.instant())
-    }
-
-    /// The first job in run order (the one `next_run_at` belongs to).
-    pub fn first(&self) -> Option<&J> {
-        self.order.values().next()
-    }
-
-    /// Jobs due at `now` (run time <= now), in run order.
-    pub fn due(&self, now: i64) -> impl Iterator<Item = &J> {
-        self.order
-            .iter()
-            .take_while(move |((run_at, _), _)| *run_at <= RunAt::at(now))
-            .map(|(_, job)| job)
-    }
-
-    /// Every job in run order, paused ones last.
-    pub fn iter(&self) -> impl Iterator<Item = &J> {
-        self.order.values()
-    }
-
     /// Every job in run order with where it sorts: its run time and id.
     pub fn entries(&self) -> impl Iterator<Item = (RunAt, &str, &J)> {
         self.order
             .iter()
             .map(|((run_at, id), job)| (*run_at, id.as_ref(), job))
-    }
-
-    /// Where the job with this id sorts (its run time), if present.
-    pub fn run_at(&self, id: &str) -> Option<RunAt> {
-        self.run_at.get(id).copied()
     }
 }
 
@@ -196,13 +141,15 @@ mod tests {
                     }
                 }
                 2 => {
-                    let updated = index.update(&id, run_at, step);
+                    // an update, as the memory store does one: out, then in again
+                    let removed = index.remove(&id);
                     match model.0.iter_mut().find(|(_, i, _)| *i == id) {
                         Some(entry) => {
-                            assert_eq!(updated.ok(), Some(entry.2));
+                            assert_eq!(removed.ok(), Some(entry.2));
+                            index.add(&id, run_at, step).unwrap();
                             *entry = (run_at, id, step);
                         }
-                        None => assert!(matches!(updated, Err(Error::JobLookup(_)))),
+                        None => assert!(matches!(removed, Err(Error::JobLookup(_)))),
                     }
                 }
                 _ => {
@@ -217,7 +164,11 @@ mod tests {
             assert_eq!(index.len(), model.0.len());
             if step % 97 == 0 {
                 let now = (next() % 60) as i64;
-                let due: Vec<u32> = index.due(now).copied().collect();
+                let due: Vec<u32> = index
+                    .entries()
+                    .take_while(|(r, _, _)| *r <= RunAt::at(now))
+                    .map(|(_, _, j)| *j)
+                    .collect();
                 let expected: Vec<u32> = model
                     .0
                     .iter()
@@ -225,10 +176,14 @@ mod tests {
                     .map(|e| e.2)
                     .collect();
                 assert_eq!(due, expected);
-                let all: Vec<u32> = index.iter().copied().collect();
-                assert_eq!(all, model.0.iter().map(|e| e.2).collect::<Vec<_>>());
-                let first_at = model.0.first().and_then(|e| e.0.instant());
-                assert_eq!(index.next_run_at(), first_at);
+                let all: Vec<(RunAt, &str, u32)> =
+                    index.entries().map(|(r, i, j)| (r, i, *j)).collect();
+                let expected: Vec<(RunAt, &str, u32)> = model
+                    .0
+                    .iter()
+                    .map(|(r, i, j)| (*r, i.as_str(), *j))
+                    .collect();
+                assert_eq!(all, expected);
             }
         }
     }
@@ -239,7 +194,7 @@ mod tests {
         for id in ["b", "a", "é", "Z", "aa", "\u{1F600}"] {
             index.add(id, RunAt::at(5), id.to_owned()).unwrap();
         }
-        let order: Vec<&String> = index.iter().collect();
+        let order: Vec<&String> = index.entries().map(|(_, _, job)| job).collect();
         // sorted(["b", "a", "é", "Z", "aa", "\U0001F600"]) in Python:
         assert_eq!(order, ["Z", "a", "aa", "b", "é", "\u{1F600}"]);
     }
