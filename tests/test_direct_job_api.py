@@ -368,3 +368,124 @@ def test_conflicting_add_stores_nothing() -> None:
     assert scheduler.get_jobs() == [first]
     assert scheduler.get_job("a") is first and first.args == (1,)
     scheduler.shutdown(wait=False)
+
+
+def test_kept_attributes_read_and_write_like_instance_attributes() -> None:
+    """``state``, ``_listened_mask``, ``_jobstores``, ``_jobstores_lock`` and
+    ``_logger`` live in the Rust base (so the direct paths read them without
+    dict lookups); from Python they behave as plain instance attributes."""
+    scheduler = StepScheduler(timezone=UTC)
+    assert scheduler.state == 0 and scheduler._listened_mask == 0
+    assert scheduler._jobstores == {}
+    scheduler.start(paused=True)
+    assert set(scheduler._jobstores) == {"default"} and scheduler.state == 2
+    marker = object()
+    scheduler._listened_mask = marker
+    assert scheduler._listened_mask is marker
+    del scheduler._listened_mask
+    with pytest.raises(AttributeError, match="'StepScheduler' object has no attribute '_listened_mask'"):
+        scheduler._listened_mask  # noqa: B018
+    with pytest.raises(AttributeError):
+        del scheduler._listened_mask
+    scheduler._listened_mask = 0
+    scheduler.shutdown(wait=False)
+
+
+class Level(int):
+    """An int that is not exactly ``int``: the direct paths hand it to Python."""
+
+
+def test_a_state_that_is_not_a_plain_int_takes_the_python_path(counted: list[str]) -> None:
+    scheduler = StepScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    scheduler.state = Level(STATE_RUNNING)
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="a")
+    scheduler.remove_job("a")
+    assert counted == ["_add_job", "_remove_job"]
+    assert scheduler.wakeups == 1
+    scheduler.state = STATE_RUNNING
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="b")
+    scheduler.remove_job("b")
+    assert counted == ["_add_job", "_remove_job"]
+    scheduler.shutdown(wait=False)
+
+
+class StateProperty(StepScheduler):
+    """A subclass that keeps ``state`` itself: the direct paths must not read
+    the base's."""
+
+    @property  # type: ignore[override]
+    def state(self) -> int:
+        return self._my_state
+
+    @state.setter
+    def state(self, value: int) -> None:
+        self._my_state = value
+
+
+def test_a_subclass_shadowing_a_kept_attribute_takes_the_python_path(counted: list[str]) -> None:
+    scheduler = StateProperty(timezone=UTC)
+    scheduler.start(paused=True)
+    job = scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="a")
+    assert scheduler.get_jobs() == [job]
+    scheduler.remove_job("a")
+    assert scheduler.get_jobs() == []
+    assert counted == ["_add_job", "_remove_job"]
+    scheduler.shutdown(wait=False)
+
+
+def test_a_dispatch_event_assigned_on_the_instance_sees_removals() -> None:
+    scheduler = StepScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="a")
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="b")
+    seen: list[Any] = []
+    scheduler._dispatch_event = seen.append  # type: ignore[method-assign]
+    scheduler.remove_job("a")
+    assert [(e.code, e.job_id) for e in seen] == [(1 << 10, "a")]
+    del scheduler._dispatch_event
+    scheduler.remove_job("b")
+    assert len(seen) == 1
+    scheduler.shutdown(wait=False)
+
+
+def test_a_scheduler_in_a_reference_cycle_is_collected() -> None:
+    import gc
+    import weakref
+
+    scheduler = StepScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    # job -> scheduler -> _jobstores (kept in Rust) -> store -> job
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="a")
+    scheduler.remove_job(scheduler.add_job(work, "interval", minutes=1, id="b").id)
+    alive = weakref.ref(scheduler)
+    del scheduler
+    gc.collect()
+    assert alive() is None
+
+
+def test_a_store_method_assigned_on_the_instance_is_called() -> None:
+    scheduler = StepScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    store = scheduler._jobstores["default"]
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="a")
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="b")
+    removed: list[str] = []
+
+    def remove_job(job_id: str) -> None:
+        removed.append(job_id)
+        MemoryJobStore.remove_job(store, job_id)
+
+    store.remove_job = remove_job
+    scheduler.remove_job("a")
+    assert removed == ["a"]
+    added: list[str] = []
+    store.add_job = lambda job: (added.append(job.id), MemoryJobStore.add_job(store, job))
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="c")
+    assert added == ["c"]
+    del store.remove_job, store.add_job
+    scheduler.remove_job("b")
+    scheduler.add_job(work, "interval", minutes=1, start_date=T0, id="d")
+    assert removed == ["a"] and added == ["c"]
+    assert [job.id for job in scheduler.get_jobs()] == ["c", "d"]
+    scheduler.shutdown(wait=False)

@@ -259,6 +259,13 @@ class SchedulerCore:
     """The Rust base of ``BaseScheduler``: ``add_job`` and ``remove_job`` done
     directly in the common case, else by the Python methods."""
 
+    # Kept in Rust (data descriptors), read and written as instance attributes.
+    state: int
+    _listened_mask: int
+    _jobstores: dict[str, Any]
+    _jobstores_lock: Any
+    _logger: Any
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
     def _add_job_direct(
         self,

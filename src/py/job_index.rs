@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::PyTraverseError;
 use smallvec::SmallVec;
 
 use super::job::PyJob;
@@ -23,20 +25,38 @@ fn id_of(job: &Py<PyJob>) -> &[u8] {
 /// An entry of the ordered set.
 struct Ordered(RunAt, Py<PyJob>);
 
-/// What the ordered set is sorted (and searched) by.
+/// What the ordered set is sorted (and searched) by: the run time, then the
+/// id. The id is only read on a tie of run times, since reading it means
+/// following the pointer to the job (a cache miss on most comparisons in a
+/// large index).
 trait SortKey {
-    fn sort_key(&self) -> (RunAt, &[u8]);
+    fn run_at(&self) -> RunAt;
+    fn id(&self) -> &[u8];
+
+    fn compare(&self, other: &dyn SortKey) -> Ordering {
+        self.run_at()
+            .cmp(&other.run_at())
+            .then_with(|| self.id().cmp(other.id()))
+    }
 }
 
 impl SortKey for Ordered {
-    fn sort_key(&self) -> (RunAt, &[u8]) {
-        (self.0, id_of(&self.1))
+    fn run_at(&self) -> RunAt {
+        self.0
+    }
+
+    fn id(&self) -> &[u8] {
+        id_of(&self.1)
     }
 }
 
 impl SortKey for (RunAt, &[u8]) {
-    fn sort_key(&self) -> (RunAt, &[u8]) {
-        *self
+    fn run_at(&self) -> RunAt {
+        self.0
+    }
+
+    fn id(&self) -> &[u8] {
+        self.1
     }
 }
 
@@ -48,7 +68,7 @@ impl<'a> Borrow<dyn SortKey + 'a> for Ordered {
 
 impl Ord for dyn SortKey + '_ {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.sort_key().cmp(&other.sort_key())
+        self.compare(other)
     }
 }
 
@@ -60,7 +80,7 @@ impl PartialOrd for dyn SortKey + '_ {
 
 impl PartialEq for dyn SortKey + '_ {
     fn eq(&self, other: &Self) -> bool {
-        self.sort_key() == other.sort_key()
+        self.compare(other).is_eq()
     }
 }
 
@@ -68,7 +88,7 @@ impl Eq for dyn SortKey + '_ {}
 
 impl Ord for Ordered {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.sort_key().cmp(&other.sort_key())
+        self.compare(other)
     }
 }
 
@@ -80,7 +100,7 @@ impl PartialOrd for Ordered {
 
 impl PartialEq for Ordered {
     fn eq(&self, other: &Self) -> bool {
-        self.sort_key() == other.sort_key()
+        self.compare(other).is_eq()
     }
 }
 
@@ -153,6 +173,17 @@ impl OwnIdIndex {
                 .map(|Ordered(_, job)| job),
         );
         Released(released)
+    }
+
+    /// Every reference the index holds (two per job), for the garbage collector.
+    pub fn visit(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for (_, job) in &self.by_id {
+            visit.call(job)?;
+        }
+        for Ordered(_, job) in &self.order {
+            visit.call(job)?;
+        }
+        Ok(())
     }
 
     /// Every job in order, with where it sorts.

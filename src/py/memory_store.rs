@@ -5,11 +5,15 @@
 //! APScheduler's store accepts) goes in one that keeps a copy of its id. Both
 //! order by (next run time, id), paused jobs last, and are read as one.
 
-use parking_lot::Mutex;
+use pyo3::gc::PyVisit;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
+use pyo3::PyTraverseError;
 
+use super::assigned::{Assigned, Methods};
 use super::datetime::store_instant;
+use super::gil_cell::GilCell;
 use super::job::{JobId, PyJob};
 use super::job_index::{OwnIdIndex, Released};
 use crate::error::Error;
@@ -120,9 +124,22 @@ fn run_at_of(job: &Bound<'_, PyAny>) -> PyResult<RunAt> {
     }
 }
 
-/// The id to look for: only strings can be ids (anything else is found nowhere).
-fn lookup_id(job_id: &Bound<'_, PyAny>) -> Option<JobId> {
-    JobId::from_py(job_id).ok()
+/// `find(id bytes)` for the id to look for; `None` when it is not a string
+/// (only strings can be ids: anything else is found nowhere). A string Python
+/// holds as UTF-8 is read in place, without a copy.
+fn with_lookup_id<T>(
+    job_id: &Bound<'_, PyAny>,
+    find: impl FnOnce(&[u8]) -> PyResult<Option<T>>,
+) -> PyResult<Option<T>> {
+    if let Ok(text) = job_id.cast::<PyString>() {
+        if let Ok(utf8) = text.to_str() {
+            return find(utf8.as_bytes());
+        }
+    }
+    match JobId::from_py(job_id) {
+        Ok(id) => find(id.as_bytes()),
+        Err(_) => Ok(None),
+    }
 }
 
 /// A job to add: ours with its id (for the own-id index), or any other
@@ -143,6 +160,12 @@ fn incoming<'a, 'py>(job: &'a Bound<'py, PyAny>) -> PyResult<Incoming<'a, 'py>> 
     ))
 }
 
+/// The store's job methods, which the scheduler's direct paths call without
+/// a Python call when neither the class nor the instance replaces them.
+pub const JOB_METHODS: [&str; 3] = ["add_job", "update_job", "remove_job"];
+pub const ADDS_JOBS: Methods = Methods::of(&JOB_METHODS, &["add_job", "update_job"]);
+pub const REMOVES_JOBS: Methods = Methods::of(&JOB_METHODS, &["remove_job"]);
+
 #[pyclass(
     subclass,
     frozen,
@@ -150,19 +173,26 @@ fn incoming<'a, 'py>(job: &'a Bound<'py, PyAny>) -> PyResult<Incoming<'a, 'py>> 
     name = "MemoryJobStoreCore"
 )]
 pub struct PyMemoryJobStore {
-    // The lock is never held while Python runs: ids and run times are read
-    // before taking it, and released jobs are dropped after releasing it (a
-    // job's __del__ could otherwise call back into the store).
-    indexes: Mutex<Indexes>,
+    // Never borrowed while Python runs: ids and run times are read before,
+    // and released jobs are dropped after (a job's __del__ could otherwise
+    // call back into the store).
+    indexes: GilCell<Indexes>,
+    /// [`JOB_METHODS`] assigned on the instance.
+    assigned: Assigned,
 }
 
 impl PyMemoryJobStore {
+    /// Whether one of `methods` is assigned on the instance.
+    pub fn assigned(&self, methods: Methods) -> bool {
+        self.assigned.any(methods)
+    }
+
     /// Add `job`, refused (ConflictingIdError) if its id is taken.
     fn insert(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = job.py();
         let run_at = run_at_of(job)?;
         let incoming = incoming(job)?;
-        let mut indexes = self.indexes.lock();
+        let mut indexes = self.indexes.borrow_mut(py)?;
         match incoming {
             Incoming::Own(own, id) => {
                 if indexes.contains(id.as_bytes()) {
@@ -192,24 +222,56 @@ impl PyMemoryJobStore {
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
         PyMemoryJobStore {
-            indexes: Mutex::new(Indexes::default()),
+            indexes: GilCell::new(Indexes::default()),
+            assigned: Assigned::new(&JOB_METHODS),
         }
     }
 
-    fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> Option<Py<PyAny>> {
-        let id = lookup_id(job_id)?;
-        self.indexes.lock().get(py, id.as_bytes())
+    /// Assignments are tracked for the job methods (see `JOB_METHODS`).
+    fn __setattr__(
+        slf: &Bound<'_, Self>,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        slf.get().assigned.set_attr(slf.as_any(), name, Some(value))
+    }
+
+    fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        slf.get().assigned.set_attr(slf.as_any(), name, None)
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(indexes) = self.indexes.for_gc(&visit) {
+            indexes.own.visit(&visit)?;
+            for (_, _, job) in indexes.other.entries() {
+                visit.call(job)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Let go of every job (the collector breaking a cycle through them).
+    fn __clear__(&self) {
+        Python::attach(|py| {
+            if let Err(err) = self.remove_all_jobs(py) {
+                err.write_unraisable(py, None);
+            }
+        });
+    }
+
+    fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        with_lookup_id(job_id, |id| Ok(self.indexes.borrow_mut(py)?.get(py, id)))
     }
 
     fn get_due_jobs(&self, py: Python<'_>, now: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
         let now = RunAt::at(store_instant(now)?);
-        Ok(self.indexes.lock().ordered(py, Some(now)))
+        Ok(self.indexes.borrow_mut(py)?.ordered(py, Some(now)))
     }
 
     fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         // The first job's attribute as it is now (APScheduler reads it too): a
         // job changed without update_job still wakes the scheduler.
-        let first = self.indexes.lock().first(py);
+        let first = self.indexes.borrow_mut(py)?.first(py);
         match first {
             Some(job) => Ok(Some(
                 job.bind(py).getattr(intern!(py, "next_run_time"))?.unbind(),
@@ -218,8 +280,8 @@ impl PyMemoryJobStore {
         }
     }
 
-    fn get_all_jobs(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
-        self.indexes.lock().ordered(py, None)
+    fn get_all_jobs(&self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
+        Ok(self.indexes.borrow_mut(py)?.ordered(py, None))
     }
 
     pub(crate) fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -234,7 +296,7 @@ impl PyMemoryJobStore {
             Incoming::Own(_, id) => id.clone(),
             Incoming::Other(text) => JobId::from_text(text),
         };
-        let mut indexes = self.indexes.lock();
+        let mut indexes = self.indexes.borrow_mut(py)?;
         let Some(removed) = indexes.remove(id.as_bytes()) else {
             drop(indexes);
             return Err(Error::JobLookup(id.to_py(py)?.to_string()).into());
@@ -252,7 +314,8 @@ impl PyMemoryJobStore {
     }
 
     pub(crate) fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
-        let removed = lookup_id(job_id).and_then(|id| self.indexes.lock().remove(id.as_bytes()));
+        let py = job_id.py();
+        let removed = with_lookup_id(job_id, |id| Ok(self.indexes.borrow_mut(py)?.remove(id)))?;
         match removed {
             Some(removed) => {
                 drop(removed);
@@ -262,11 +325,12 @@ impl PyMemoryJobStore {
         }
     }
 
-    fn remove_all_jobs(&self) {
-        let old = std::mem::take(&mut *self.indexes.lock());
+    fn remove_all_jobs(&self, py: Python<'_>) -> PyResult<()> {
+        let old = std::mem::take(&mut *self.indexes.borrow_mut(py)?);
         let Indexes { mut own, other } = old;
         let released = own.clear();
         drop(released);
         drop(other);
+        Ok(())
     }
 }

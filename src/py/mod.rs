@@ -1,6 +1,7 @@
 //! PyO3 bindings: the `apscheduler_rs._core` extension module. Thin wrappers;
 //! the logic lives in the Python-free modules of the crate.
 
+mod assigned;
 mod calendarinterval;
 mod capi;
 mod common;
@@ -8,6 +9,7 @@ mod cron;
 mod date;
 mod datetime;
 mod errors;
+mod gil_cell;
 mod interval;
 mod job;
 mod job_index;
@@ -18,6 +20,7 @@ mod pyfuncs;
 mod rlock;
 mod run_time;
 mod scheduler;
+mod scheduler_kept;
 mod sweep;
 mod thread_pool;
 mod wake;
@@ -26,6 +29,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    gil_cell::require_gil(m.py())?;
     capi::init(m.py())?;
     m.add_class::<cron::PyCronTrigger>()?;
     m.add_class::<interval::PyIntervalTrigger>()?;

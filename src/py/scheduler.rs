@@ -11,7 +11,8 @@
 //! (the same lock held, the same events, log lines and wake-ups), and the
 //! differential tests against APScheduler 3.11.3 go through both.
 
-use parking_lot::Mutex;
+use std::cell::OnceCell;
+
 use pyo3::exceptions::PyValueError;
 use pyo3::gc::PyVisit;
 use pyo3::intern;
@@ -19,13 +20,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
 
+use super::assigned::Methods;
 use super::datetime::{is_plain_aware, now_micros, zone_of};
 use super::interval::PyIntervalTrigger;
 use super::job::{derived_from_recent, intern_spec, JobId, PyJob, Shared, SharedValues};
-use super::log_level::LevelCache;
-use super::memory_store::PyMemoryJobStore;
+use super::log_level::logs_info;
+use super::memory_store::{PyMemoryJobStore, ADDS_JOBS, JOB_METHODS, REMOVES_JOBS};
 use super::pyfuncs::cached;
 use super::rlock::PyRLock;
+use super::scheduler_kept::{
+    Attr, CheckedDefaults, ClassFacts, KeptNow, LoggerNow, PyKeptAttribute, SchedulerKept,
+    SeenStore, ADD_BYPASSES, DISPATCH, REMOVE_BYPASSES, WAKEUP,
+};
 use crate::error::Error;
 use crate::time::ZonedDateTime;
 
@@ -34,88 +40,6 @@ const STATE_RUNNING: i64 = 1;
 const EVENT_JOB_ADDED: i64 = 1 << 9;
 const EVENT_JOB_REMOVED: i64 = 1 << 10;
 
-/// `BaseScheduler` methods whose work `add_job`'s direct path does itself: if
-/// any is replaced, every `add_job` call takes the Python path.
-const ADD_BYPASSES: [&str; 9] = [
-    "_add_job",
-    "_create_trigger",
-    "_create_plugin_instance",
-    "_real_add_job",
-    "_lookup_jobstore",
-    "_emit_job_event",
-    "_wants_event",
-    "_needs_wakeup_for",
-    "_checked_job_defaults",
-];
-
-/// The same for `remove_job`.
-const REMOVE_BYPASSES: [&str; 4] = [
-    "_remove_job",
-    "_report_removed",
-    "_emit_job_event",
-    "_wants_event",
-];
-
-/// A list of attribute names as Python strings, made once.
-struct Names {
-    names: &'static [&'static str],
-    made: pyo3::sync::PyOnceLock<Vec<Py<PyString>>>,
-}
-
-impl Names {
-    const fn new(names: &'static [&'static str]) -> Self {
-        Names {
-            names,
-            made: pyo3::sync::PyOnceLock::new(),
-        }
-    }
-
-    fn get<'a, 'py>(
-        &'a self,
-        py: Python<'py>,
-    ) -> PyResult<impl Iterator<Item = &'a Bound<'py, PyString>> + 'a>
-    where
-        'py: 'a,
-    {
-        let made = self.made.get_or_init(py, || {
-            self.names
-                .iter()
-                .map(|name| PyString::intern(py, name).unbind())
-                .collect()
-        });
-        Ok(made.iter().map(move |name| name.bind(py)))
-    }
-}
-
-static ADD_BYPASS_NAMES: Names = Names::new(&ADD_BYPASSES);
-static REMOVE_BYPASS_NAMES: Names = Names::new(&REMOVE_BYPASSES);
-static WAKEUP_NAME: Names = Names::new(&["wakeup"]);
-
-/// What a scheduler class keeps of `BaseScheduler`'s methods (looked up once
-/// per class; the class is held so that its address stays its own).
-struct ClassChecks {
-    class: Py<PyType>,
-    adds_directly: bool,
-    removes_directly: bool,
-    /// `_dispatch_event` replaced: every event is wanted (see `_wants_event`).
-    dispatch_replaced: bool,
-    /// `wakeup` is one of our schedulers' own (see `_needs_wakeup_for`).
-    wakeup_ours: bool,
-}
-
-/// `job_defaults` as last checked: the values given (compared by identity)
-/// and the values a job holds for them (`coalesce` made a bool).
-struct SeenStore {
-    store: Py<PyAny>,
-    dict: Option<Py<PyDict>>,
-    plain_class: bool,
-}
-
-struct CheckedDefaults {
-    given: [Py<PyAny>; 3],
-    held: [Py<PyAny>; 3],
-}
-
 #[pyclass(
     subclass,
     frozen,
@@ -123,62 +47,46 @@ struct CheckedDefaults {
     name = "SchedulerCore"
 )]
 pub struct PySchedulerCore {
-    class_checks: Mutex<Option<ClassChecks>>,
-    defaults: Mutex<Option<CheckedDefaults>>,
-    /// The last job store looked at: the store, its `__dict__` (if it has
-    /// one) and whether its class's job methods are the memory store core's.
-    store: Mutex<Option<SeenStore>>,
-    /// The scheduler's logger as last looked at.
-    logger: LevelCache,
-    /// `_jobstores_lock` and its bound `acquire` and `release`.
-    lock: Mutex<Option<[Py<PyAny>; 3]>>,
+    pub(super) kept: SchedulerKept,
 }
 
 /// The scheduler's `_jobstores_lock`, held until dropped: our own lock taken
 /// directly, or any other lock through its bound methods (remembered in the
 /// core for the next call).
-enum Held<'py> {
-    Ours(Bound<'py, PyRLock>),
+enum Held<'a, 'py> {
+    Ours(&'a Bound<'py, PyRLock>),
     Other(Bound<'py, PyAny>),
 }
 
-impl<'py> Held<'py> {
-    fn acquire(core: &PySchedulerCore, lock: Bound<'py, PyAny>) -> PyResult<Self> {
-        let py = lock.py();
-        let lock = match lock.cast_into_exact::<PyRLock>() {
-            Ok(ours) => {
-                ours.get().acquire_blocking(py)?;
-                return Ok(Held::Ours(ours));
-            }
-            Err(other) => other.into_inner(),
-        };
-        let known = core
-            .lock
-            .lock()
-            .as_ref()
-            .filter(|[known, _, _]| known.is(&lock))
-            .map(|[_, acquire, release]| (acquire.clone_ref(py), release.clone_ref(py)));
-        let (acquire, release) = match known {
-            Some(methods) => methods,
+impl<'a, 'py> Held<'a, 'py> {
+    fn acquire(instance: &'a Instance<'py>) -> PyResult<Self> {
+        let py = instance.py();
+        let lock = &instance.now.jobstores_lock;
+        if let Ok(ours) = lock.cast_exact::<PyRLock>() {
+            ours.get().acquire_blocking(py)?;
+            return Ok(Held::Ours(ours));
+        }
+        let [acquire, release] = match &instance.now.lock_methods {
+            Some(methods) => methods.clone(),
             None => {
-                let acquire = lock.getattr(intern!(py, "acquire"))?.unbind();
-                let release = lock.getattr(intern!(py, "release"))?.unbind();
+                let acquire = lock.getattr(intern!(py, "acquire"))?;
+                let release = lock.getattr(intern!(py, "release"))?;
                 let remembered = [
                     lock.clone().unbind(),
-                    acquire.clone_ref(py),
-                    release.clone_ref(py),
+                    acquire.clone().unbind(),
+                    release.clone().unbind(),
                 ];
-                let replaced = core.lock.lock().replace(remembered);
+                let replaced = instance.kept().borrow(py)?.lock_methods.replace(remembered);
                 drop(replaced);
-                (acquire, release)
+                [acquire, release]
             }
         };
-        acquire.call0(py)?;
-        Ok(Held::Other(release.into_bound(py)))
+        acquire.call0()?;
+        Ok(Held::Other(release))
     }
 }
 
-impl Drop for Held<'_> {
+impl Drop for Held<'_, '_> {
     fn drop(&mut self) {
         let (py, released) = match self {
             Held::Ours(lock) => (lock.py(), lock.get().release_held()),
@@ -190,134 +98,114 @@ impl Drop for Held<'_> {
     }
 }
 
-/// What the direct paths read off a scheduler instance on each call.
+/// A scheduler as a direct path reads it: what it keeps, as of the call's
+/// start, and its instance dict for the other attributes (once one is read).
 struct Instance<'py> {
     scheduler: Bound<'py, PySchedulerCore>,
-    dict: Bound<'py, PyDict>,
+    now: KeptNow<'py>,
+    dict: OnceCell<Bound<'py, PyDict>>,
 }
 
 impl<'py> Instance<'py> {
-    fn new(scheduler: &Bound<'py, PySchedulerCore>) -> PyResult<Self> {
-        let py = scheduler.py();
-        // SAFETY: a live object; returns a new reference or sets an error.
-        let dict = unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                pyo3::ffi::PyObject_GenericGetDict(scheduler.as_ptr(), std::ptr::null_mut()),
-            )?
+    /// The scheduler, if a direct path going around `bypassed` can be taken:
+    /// the attributes it reads are set, the Python code reads them where
+    /// they are kept (no class shadows them), and neither the class nor the
+    /// instance replaces any of `bypassed`.
+    fn new(scheduler: &Bound<'py, PySchedulerCore>, bypassed: Methods) -> PyResult<Option<Self>> {
+        let kept = &scheduler.get().kept;
+        let Some(now) = kept.now(scheduler.as_any())? else {
+            return Ok(None);
+        };
+        if !now.facts.attrs_kept || now.facts.replaced.meets(bypassed) || kept.assigned(bypassed) {
+            return Ok(None);
         }
-        .cast_into::<PyDict>()?;
-        Ok(Instance {
+        Ok(Some(Instance {
             scheduler: scheduler.clone(),
-            dict,
-        })
+            now,
+            dict: OnceCell::new(),
+        }))
     }
 
     fn py(&self) -> Python<'py> {
         self.scheduler.py()
     }
 
-    /// Whether none of `names` is set on the instance itself.
-    fn keeps(&self, names: &Names) -> PyResult<bool> {
-        for name in names.get(self.py())? {
-            if self.dict.contains(name)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+    fn kept(&self) -> &SchedulerKept {
+        &self.scheduler.get().kept
     }
 
-    /// An attribute of the scheduler: from its `__dict__` (where the
-    /// scheduler keeps all those read here), else looked up as usual.
+    /// `_jobstores`, as of the call's start.
+    fn jobstores(&self) -> PyResult<&Bound<'py, PyDict>> {
+        Ok(self.now.jobstores.cast::<PyDict>()?)
+    }
+
+    /// Any other attribute of the scheduler: from its `__dict__` (where the
+    /// scheduler keeps those read here), else looked up as usual.
     fn attr(&self, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-        match self.dict.get_item(name)? {
+        let dict = match self.dict.get() {
+            Some(dict) => dict,
+            None => {
+                let dict = instance_dict(&self.scheduler)?;
+                self.dict.get_or_init(|| dict)
+            }
+        };
+        match dict.get_item(name)? {
             Some(value) => Ok(value),
             None => self.scheduler.getattr(name),
         }
     }
 
-    fn state(&self) -> PyResult<i64> {
-        self.attr(intern!(self.py(), "state"))?.extract()
+    /// `state`, read now; `None` when it is not an int (the Python path then
+    /// reads it).
+    fn state(&self) -> Option<i64> {
+        self.kept().state()
     }
 
-    /// `_wants_event(code)`, with the class's `_dispatch_event` check done once.
-    fn wants_event(&self, checks: &ClassFacts, code: i64) -> PyResult<bool> {
-        let py = self.py();
-        let mask: i64 = self.attr(intern!(py, "_listened_mask"))?.extract()?;
-        Ok(mask & code != 0
-            || checks.dispatch_replaced
-            || self.dict.contains(intern!(py, "_dispatch_event"))?)
+    /// `_wants_event(code)`.
+    fn wants_event(&self, code: i64) -> bool {
+        wants(self.kept(), self.now.facts, code)
     }
 
     /// The scheduler's logger, if `logger.isEnabledFor(INFO)`.
-    fn info_logger(&self) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let logger = self.attr(intern!(self.py(), "_logger"))?;
-        Ok(self
-            .scheduler
-            .get()
-            .logger
-            .logs_info(&logger)?
-            .then_some(logger))
+    fn info_logger(&self) -> PyResult<Option<&Bound<'py, PyAny>>> {
+        let py = self.py();
+        let enabled = match &self.now.logger {
+            LoggerNow::Plain(dicts) => logs_info(dicts.logger(py), Some(dicts))?,
+            LoggerNow::Other(logger) => {
+                let dicts = self.kept().logger_dicts(logger)?;
+                logs_info(logger, dicts.as_ref())?
+            }
+        };
+        Ok(enabled.then(|| match &self.now.logger {
+            LoggerNow::Plain(dicts) => dicts.logger(py),
+            LoggerNow::Other(logger) => logger,
+        }))
     }
 }
 
-/// [`ClassChecks`] without the class reference, for use after the lock.
-#[derive(Clone, Copy)]
-struct ClassFacts {
-    adds_directly: bool,
-    removes_directly: bool,
-    dispatch_replaced: bool,
-    wakeup_ours: bool,
+/// `_wants_event(code)` of a scheduler keeping `kept`, of a class with `facts`.
+fn wants(kept: &SchedulerKept, facts: ClassFacts, code: i64) -> bool {
+    kept.listened(code) || facts.replaced.meets(DISPATCH) || kept.assigned(DISPATCH)
+}
+
+/// The instance dict of a scheduler.
+fn instance_dict<'py>(scheduler: &Bound<'py, PySchedulerCore>) -> PyResult<Bound<'py, PyDict>> {
+    let py = scheduler.py();
+    // SAFETY: a live object; returns a new reference or sets an error.
+    Ok(unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyObject_GenericGetDict(scheduler.as_ptr(), std::ptr::null_mut()),
+        )?
+    }
+    .cast_into::<PyDict>()?)
 }
 
 impl PySchedulerCore {
-    fn class_facts(slf: &Bound<'_, Self>) -> PyResult<ClassFacts> {
-        let py = slf.py();
-        let class = slf.get_type();
-        let facts = |checks: &ClassChecks| ClassFacts {
-            adds_directly: checks.adds_directly,
-            removes_directly: checks.removes_directly,
-            dispatch_replaced: checks.dispatch_replaced,
-            wakeup_ours: checks.wakeup_ours,
-        };
-        if let Some(checks) = slf.get().class_checks.lock().as_ref() {
-            if checks.class.is(&class) {
-                return Ok(facts(checks));
-            }
-        }
-        let base = cached!(py, "apscheduler_rs.schedulers.base", "BaseScheduler")?;
-        let same_as_base = |names: &[&str]| -> PyResult<bool> {
-            for name in names {
-                if !class.getattr(*name)?.is(base.getattr(*name)?) {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        };
-        let wakeup_module: String = class
-            .getattr(intern!(py, "wakeup"))?
-            .getattr(intern!(py, "__module__"))?
-            .extract()?;
-        let checks = ClassChecks {
-            class: class.clone().unbind(),
-            adds_directly: same_as_base(&ADD_BYPASSES)?,
-            removes_directly: same_as_base(&REMOVE_BYPASSES)?,
-            dispatch_replaced: !same_as_base(&["_dispatch_event"])?,
-            wakeup_ours: wakeup_module.starts_with("apscheduler_rs.schedulers."),
-        };
-        let made = facts(&checks);
-        let replaced = slf.get().class_checks.lock().replace(checks);
-        drop(replaced);
-        Ok(made)
-    }
-
     /// The values a job holds for `job_defaults`, or `None` when a job would
     /// refuse one (the Python path then raises the job's error).
-    fn job_defaults<'py>(
-        slf: &Bound<'py, Self>,
-        instance: &Instance<'py>,
-    ) -> PyResult<Option<[Bound<'py, PyAny>; 3]>> {
-        let py = slf.py();
+    fn job_defaults<'py>(instance: &Instance<'py>) -> PyResult<Option<[Bound<'py, PyAny>; 3]>> {
+        let py = instance.py();
         let defaults = instance
             .attr(intern!(py, "_job_defaults"))?
             .cast_into::<PyDict>()?;
@@ -337,8 +225,8 @@ impl PySchedulerCore {
             }
         }
         {
-            let remembered = slf.get().defaults.lock();
-            if let Some(checked) = remembered.as_ref() {
+            let kept = instance.kept().borrow(instance.py())?;
+            if let Some(checked) = kept.defaults.as_ref() {
                 if checked.given.iter().zip(&given).all(|(a, b)| a.is(b)) {
                     return Ok(Some(
                         checked
@@ -367,7 +255,11 @@ impl PySchedulerCore {
             given: to_array(given),
             held: to_array(held.clone()),
         };
-        let replaced = slf.get().defaults.lock().replace(remembered);
+        let replaced = instance
+            .kept()
+            .borrow(instance.py())?
+            .defaults
+            .replace(remembered);
         drop(replaced);
         let mut held = held.into_iter();
         Ok(Some([(); 3].map(|()| held.next().expect("three values"))))
@@ -521,10 +413,10 @@ fn trigger_type<'py>(py: Python<'py>, alias: &str) -> PyResult<&'py Bound<'py, P
 /// The memory store `store`, if it is one whose `add_job`, `update_job` and
 /// `remove_job` are the core's own (a subclass may replace them), and whose
 /// instance does not replace those this call goes around (`remove_job` when
-/// `removing`, else `add_job` and `update_job`). What does not change between
-/// calls is remembered in `core`.
+/// `removing`, else `add_job` and `update_job`). The class's answer is
+/// remembered in the scheduler for the next call.
 fn plain_memory_store<'a, 'py>(
-    core: &PySchedulerCore,
+    instance: &Instance<'py>,
     store: &'a Bound<'py, PyAny>,
     removing: bool,
 ) -> PyResult<Option<&'a Bound<'py, PyMemoryJobStore>>> {
@@ -532,59 +424,33 @@ fn plain_memory_store<'a, 'py>(
     let Ok(memory) = store.cast::<PyMemoryJobStore>() else {
         return Ok(None);
     };
-    let names = [
-        intern!(py, "add_job"),
-        intern!(py, "update_job"),
-        intern!(py, "remove_job"),
-    ];
-    let seen = core
+    let seen = instance
+        .kept()
+        .borrow(py)?
         .store
-        .lock()
         .as_ref()
         .filter(|seen| seen.store.is(store))
-        .map(|seen| {
-            (
-                seen.plain_class,
-                seen.dict.as_ref().map(|d| d.clone_ref(py)),
-            )
-        });
-    let (plain_class, dict) = match seen {
-        Some(seen) => seen,
+        .map(|seen| seen.plain_class);
+    let plain_class = match seen {
+        Some(plain_class) => plain_class,
         None => {
             let class = store.get_type();
             let base = py.get_type::<PyMemoryJobStore>();
             let mut plain_class = true;
-            for name in names {
+            for name in JOB_METHODS {
                 plain_class &= class.getattr(name)?.is(base.getattr(name)?);
             }
-            let dict = match store.getattr(intern!(py, "__dict__")) {
-                Ok(dict) => Some(dict.cast_into::<PyDict>()?.unbind()),
-                Err(_) => None,
-            };
             let remembered = SeenStore {
                 store: store.clone().unbind(),
-                dict: dict.as_ref().map(|d| d.clone_ref(py)),
                 plain_class,
             };
-            let replaced = core.store.lock().replace(remembered);
+            let replaced = instance.kept().borrow(py)?.store.replace(remembered);
             drop(replaced);
-            (plain_class, dict)
+            plain_class
         }
     };
-    if !plain_class {
-        return Ok(None);
-    }
-    if let Some(dict) = dict {
-        // on the instance, only the methods this call would go around
-        let bypassed = if removing { &names[2..] } else { &names[..2] };
-        let dict = dict.bind(py);
-        for name in bypassed {
-            if dict.contains(*name)? {
-                return Ok(None);
-            }
-        }
-    }
-    Ok(Some(memory))
+    let bypassed = if removing { REMOVES_JOBS } else { ADDS_JOBS };
+    Ok((plain_class && !memory.get().assigned(bypassed)).then_some(memory))
 }
 
 /// A global of `module`, read on each call as the Python code reads it (so
@@ -623,49 +489,60 @@ impl PySchedulerCore {
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
         PySchedulerCore {
-            class_checks: Mutex::new(None),
-            defaults: Mutex::new(None),
-            store: Mutex::new(None),
-            logger: LevelCache::new(),
-            lock: Mutex::new(None),
+            kept: SchedulerKept::new(),
         }
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(checks) = self.class_checks.try_lock() {
-            if let Some(checks) = checks.as_ref() {
-                visit.call(&checks.class)?;
-            }
-        }
-        if let Some(defaults) = self.defaults.try_lock() {
-            if let Some(defaults) = defaults.as_ref() {
-                for value in defaults.given.iter().chain(&defaults.held) {
-                    visit.call(value)?;
-                }
-            }
-        }
-        if let Some(store) = self.store.try_lock() {
-            if let Some(seen) = store.as_ref() {
-                visit.call(&seen.store)?;
-                visit.call(&seen.dict)?;
-            }
-        }
-        self.logger.visit(&visit)?;
-        if let Some(lock) = self.lock.try_lock() {
-            for object in lock.iter().flatten() {
-                visit.call(object)?;
-            }
-        }
-        Ok(())
+        self.kept.visit(&visit)
     }
 
     fn __clear__(&self) {
-        let checks = self.class_checks.try_lock().and_then(|mut c| c.take());
-        let defaults = self.defaults.try_lock().and_then(|mut d| d.take());
-        let store = self.store.try_lock().and_then(|mut c| c.take());
-        self.logger.clear();
-        let lock = self.lock.try_lock().and_then(|mut l| l.take());
-        drop((checks, defaults, store, lock));
+        Python::attach(|py| self.kept.clear(py));
+    }
+
+    /// Assignments are tracked for the methods the direct paths go around.
+    fn __setattr__(
+        slf: &Bound<'_, Self>,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        slf.get().kept.set_attr(slf.as_any(), name, Some(value))
+    }
+
+    fn __delattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        slf.get().kept.set_attr(slf.as_any(), name, None)
+    }
+
+    // The attributes kept in Rust (see `scheduler_kept`), as class attributes
+    // that are data descriptors, so they are found before the instance dict.
+    #[classattr]
+    fn state() -> PyKeptAttribute {
+        PyKeptAttribute::new(Attr::State)
+    }
+
+    #[classattr]
+    #[pyo3(name = "_listened_mask")]
+    fn listened_mask() -> PyKeptAttribute {
+        PyKeptAttribute::new(Attr::ListenedMask)
+    }
+
+    #[classattr]
+    #[pyo3(name = "_jobstores")]
+    fn jobstores() -> PyKeptAttribute {
+        PyKeptAttribute::new(Attr::Jobstores)
+    }
+
+    #[classattr]
+    #[pyo3(name = "_jobstores_lock")]
+    fn jobstores_lock() -> PyKeptAttribute {
+        PyKeptAttribute::new(Attr::JobstoresLock)
+    }
+
+    #[classattr]
+    #[pyo3(name = "_logger")]
+    fn logger() -> PyKeptAttribute {
+        PyKeptAttribute::new(Attr::Logger)
     }
 
     /// `BaseScheduler.add_job` with every argument given, in order
@@ -725,11 +602,11 @@ impl PySchedulerCore {
     #[pyo3(signature = (job_id, jobstore=None))]
     fn remove_job<'py>(
         slf: &Bound<'py, Self>,
-        job_id: Bound<'py, PyAny>,
-        jobstore: Option<Bound<'py, PyAny>>,
+        job_id: &Bound<'py, PyAny>,
+        jobstore: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<()> {
         let py = slf.py();
-        if !remove_directly(slf, &job_id, jobstore.as_ref())? {
+        if !remove_directly(slf, job_id, jobstore)? {
             slf.call_method1(intern!(py, "_remove_job"), (job_id, jobstore))?;
         }
         Ok(())
@@ -754,10 +631,9 @@ pub fn wants_event(wanted: &Bound<'_, PyAny>, code: i64) -> PyResult<Option<bool
     else {
         return Ok(None);
     };
-    let facts = PySchedulerCore::class_facts(&scheduler)?;
-    Instance::new(&scheduler)?
-        .wants_event(&facts, code)
-        .map(Some)
+    let kept = &scheduler.get().kept;
+    let facts = kept.class_facts(scheduler.as_any())?;
+    Ok(Some(wants(kept, facts, code)))
 }
 
 /// `add_job` done here, or `None` when the call needs the Python path (which
@@ -767,21 +643,17 @@ fn add_directly<'py>(
     call: &AddJob<'py>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = slf.py();
-    let facts = PySchedulerCore::class_facts(slf)?;
-    if !facts.adds_directly || !call.simple(py)? {
+    let Some(instance) = Instance::new(slf, ADD_BYPASSES)? else {
+        return Ok(None);
+    };
+    if !call.simple(py)? || instance.state().is_none_or(|state| state == STATE_STOPPED) {
         return Ok(None);
     }
-    let instance = Instance::new(slf)?;
-    if !instance.keeps(&ADD_BYPASS_NAMES)? || instance.state()? == STATE_STOPPED {
-        return Ok(None);
-    }
-    let jobstores = instance
-        .attr(intern!(py, "_jobstores"))?
-        .cast_into::<PyDict>()?;
+    let jobstores = instance.jobstores()?;
     let Some(store) = jobstores.get_item(&call.jobstore)? else {
         return Ok(None); // the Python path raises the lookup error
     };
-    let Some(store) = plain_memory_store(slf.get(), &store, false)? else {
+    let Some(store) = plain_memory_store(&instance, &store, false)? else {
         return Ok(None);
     };
     let given = match call.trigger_given()? {
@@ -789,7 +661,7 @@ fn add_directly<'py>(
         Some(given) => given,
         None => return Ok(None),
     };
-    let Some(defaults) = PySchedulerCore::job_defaults(slf, &instance)? else {
+    let Some(defaults) = PySchedulerCore::job_defaults(&instance)? else {
         return Ok(None);
     };
     // From here on the call is ours: the same steps as the Python path.
@@ -813,7 +685,7 @@ fn add_directly<'py>(
             }
         }
     };
-    add_new_job(slf, &instance, facts, call, store, trigger, defaults).map(Some)
+    add_new_job(slf, &instance, call, store, trigger, defaults).map(Some)
 }
 
 /// Make the job (as `Job._create` would) and store it (as `_real_add_job`
@@ -821,7 +693,6 @@ fn add_directly<'py>(
 fn add_new_job<'py>(
     slf: &Bound<'py, PySchedulerCore>,
     instance: &Instance<'py>,
-    facts: ClassFacts,
     call: &AddJob<'py>,
     store: &Bound<'py, PyMemoryJobStore>,
     trigger: Result<Py<PyAny>, PyIntervalTrigger>,
@@ -908,14 +779,12 @@ fn add_new_job<'py>(
     );
 
     // _real_add_job, under the job store lock
-    let lock = instance.attr(intern!(py, "_jobstores_lock"))?;
-    let held = Held::acquire(slf.get(), lock)?;
-    let state = instance.state()?;
-    if state == STATE_STOPPED {
+    let held = Held::acquire(instance)?;
+    let Some(state) = instance.state().filter(|&state| state != STATE_STOPPED) else {
         // shut down meanwhile: the Python path queues it as pending
         drop(held);
         return call.in_python(slf);
-    }
+    };
     // The first run time, from the clock as `datetime.now(self.timezone)`
     // reads it: computed here for an interval trigger kept inline (unless a
     // test or freezegun replaced the scheduler module's `datetime`).
@@ -956,7 +825,7 @@ fn add_new_job<'py>(
             }
         }
     }
-    if instance.wants_event(&facts, EVENT_JOB_ADDED)? {
+    if instance.wants_event(EVENT_JOB_ADDED) {
         let job_id = job.get().id().expect("filled").to_py(py)?;
         slf.call_method1(
             intern!(py, "_emit_job_event"),
@@ -974,7 +843,7 @@ fn add_new_job<'py>(
             ),
         )?;
     }
-    if state == STATE_RUNNING && needs_wakeup(instance, facts, first)? {
+    if state == STATE_RUNNING && needs_wakeup(instance, first)? {
         slf.call_method0(intern!(py, "wakeup"))?;
     }
     drop(held);
@@ -989,10 +858,10 @@ enum FirstRun<'py> {
 }
 
 /// `_needs_wakeup_for(job)` for a job whose first run time is `first`.
-fn needs_wakeup(instance: &Instance<'_>, facts: ClassFacts, first: FirstRun<'_>) -> PyResult<bool> {
+fn needs_wakeup(instance: &Instance<'_>, first: FirstRun<'_>) -> PyResult<bool> {
     let py = instance.py();
     let wakes_at = instance.attr(intern!(py, "_wakes_at"))?;
-    if wakes_at.is_none() || !facts.wakeup_ours || !instance.keeps(&WAKEUP_NAME)? {
+    if wakes_at.is_none() || !instance.now.facts.wakeup_ours || instance.kept().assigned(WAKEUP) {
         return Ok(true);
     }
     let run_time = match first {
@@ -1014,24 +883,16 @@ fn remove_directly<'py>(
     jobstore: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<bool> {
     let py = slf.py();
-    let facts = PySchedulerCore::class_facts(slf)?;
-    if !facts.removes_directly {
+    let Some(instance) = Instance::new(slf, REMOVE_BYPASSES)? else {
         return Ok(false);
-    }
-    let instance = Instance::new(slf)?;
-    if !instance.keeps(&REMOVE_BYPASS_NAMES)? {
-        return Ok(false);
-    }
+    };
     let jobstore = jobstore.filter(|alias| !alias.is_none());
-    let lock = instance.attr(intern!(py, "_jobstores_lock"))?;
-    let held = Held::acquire(slf.get(), lock)?;
-    if instance.state()? == STATE_STOPPED {
+    let held = Held::acquire(&instance)?;
+    if instance.state().is_none_or(|state| state == STATE_STOPPED) {
         drop(held);
         return Ok(false); // the pending jobs: the Python path
     }
-    let jobstores = instance
-        .attr(intern!(py, "_jobstores"))?
-        .cast_into::<PyDict>()?;
+    let jobstores = instance.jobstores()?;
     let mut removed_from = None;
     let lookup_error = cached!(py, "apscheduler_rs.jobstores.base", "JobLookupError")?;
     for (alias, store) in jobstores.iter() {
@@ -1040,7 +901,7 @@ fn remove_directly<'py>(
                 continue;
             }
         }
-        let outcome = match plain_memory_store(slf.get(), &store, true)? {
+        let outcome = match plain_memory_store(&instance, &store, true)? {
             Some(memory) => memory.get().remove_job(job_id),
             None => store
                 .call_method1(intern!(py, "remove_job"), (job_id,))
@@ -1060,7 +921,7 @@ fn remove_directly<'py>(
         return Err(Error::JobLookup(job_id.str()?.to_string()).into());
     };
     // _report_removed
-    if instance.wants_event(&facts, EVENT_JOB_REMOVED)? {
+    if instance.wants_event(EVENT_JOB_REMOVED) {
         slf.call_method1(
             intern!(py, "_emit_job_event"),
             (EVENT_JOB_REMOVED, job_id, &alias),
