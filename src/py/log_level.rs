@@ -22,7 +22,11 @@ pub const INFO: i64 = 20;
 static INFO_LEVEL: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
 /// A plain `logging.Logger`, its `__dict__` and its `_cache`.
-pub struct LoggerDicts([Py<PyAny>; 3]);
+pub struct LoggerDicts {
+    logger: Py<PyAny>,
+    dict: Py<PyDict>,
+    cache: Py<PyDict>,
+}
 
 impl LoggerDicts {
     /// The dicts of `logger` if it is a plain `logging.Logger` with a
@@ -32,57 +36,81 @@ impl LoggerDicts {
         if !logger.get_type().is(cached!(py, "logging", "Logger")?) {
             return Ok(None);
         }
-        let dict = logger.getattr(intern!(py, "__dict__"))?;
-        match dict.get_item(intern!(py, "_cache")) {
-            Ok(cache) if cache.is_exact_instance_of::<PyDict>() => Ok(Some(LoggerDicts([
-                logger.clone().unbind(),
-                dict.unbind(),
-                cache.unbind(),
-            ]))),
+        let Ok(dict) = logger
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()
+        else {
+            return Ok(None);
+        };
+        match dict.get_item(intern!(py, "_cache"))? {
+            Some(cache) if cache.is_exact_instance_of::<PyDict>() => Ok(Some(LoggerDicts {
+                logger: logger.clone().unbind(),
+                dict: dict.unbind(),
+                cache: cache.cast_into::<PyDict>()?.unbind(),
+            })),
             _ => Ok(None),
         }
     }
 
     pub fn logger<'a, 'py>(&'a self, py: Python<'py>) -> &'a Bound<'py, PyAny> {
-        self.0[0].bind(py)
+        self.logger.bind(py)
     }
 
     pub fn is_of(&self, logger: &Bound<'_, PyAny>) -> bool {
-        self.0[0].is(logger)
+        self.logger.is(logger)
     }
 
     pub fn clone_ref(&self, py: Python<'_>) -> Self {
-        LoggerDicts(self.0.each_ref().map(|object| object.clone_ref(py)))
+        LoggerDicts {
+            logger: self.logger.clone_ref(py),
+            dict: self.dict.clone_ref(py),
+            cache: self.cache.clone_ref(py),
+        }
     }
 
     /// `isEnabledFor(INFO)` as the logger has it cached, if it has.
     fn cached_info(&self, py: Python<'_>) -> PyResult<Option<bool>> {
-        let [_, dict, cache] = &self.0;
-        let Some(disabled) = dict
-            .bind(py)
-            .cast::<PyDict>()?
-            .get_item(intern!(py, "disabled"))?
-        else {
-            return Ok(None);
-        };
-        if disabled.is_truthy()? {
-            return Ok(Some(false));
+        match truth_of_item(self.dict.bind(py), intern!(py, "disabled"))? {
+            None => return Ok(None),
+            Some(true) => return Ok(Some(false)),
+            Some(false) => {}
         }
         let info = INFO_LEVEL.get_or_init(py, || {
             INFO.into_pyobject(py)
                 .map_or_else(|_| py.None(), |n| n.into_any().unbind())
         });
-        match cache.bind(py).cast::<PyDict>()?.get_item(info)? {
-            Some(known) => known.is_truthy().map(Some),
-            None => Ok(None),
-        }
+        truth_of_item(self.cache.bind(py), info.bind(py))
     }
 
     pub fn visit(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
-        for object in &self.0 {
-            visit.call(object)?;
-        }
-        Ok(())
+        visit.call(&self.logger)?;
+        visit.call(&self.dict)?;
+        visit.call(&self.cache)
+    }
+}
+
+/// Whether `dict[key]` is true (`None` if it is missing). `True` and `False`
+/// themselves, what logging stores, are told apart by address, without
+/// taking a reference to the value or calling its `__bool__`.
+fn truth_of_item(dict: &Bound<'_, PyDict>, key: &Bound<'_, PyAny>) -> PyResult<Option<bool>> {
+    let py = dict.py();
+    // SAFETY: live objects; the result is borrowed from the dict, and only
+    // compared by address before any Python code could run.
+    let value = unsafe { pyo3::ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr()) };
+    if value.is_null() {
+        return match PyErr::take(py) {
+            Some(err) => Err(err),
+            None => Ok(None),
+        };
+    }
+    // SAFETY: the addresses of the two bool singletons.
+    let (yes, no) = unsafe { (pyo3::ffi::Py_True(), pyo3::ffi::Py_False()) };
+    if value == yes || value == no {
+        return Ok(Some(value == yes));
+    }
+    match dict.get_item(key)? {
+        Some(value) => value.is_truthy().map(Some),
+        None => Ok(None),
     }
 }
 
