@@ -8,9 +8,11 @@
 //! submission, events with listeners, and removals that are listened to or
 //! logged.
 
+use pyo3::gc::PyVisit;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::PyTraverseError;
 
 use super::datetime::{is_plain_aware, store_instant, utc};
 use super::job::{shared_attribute, PyJob, Shared};
@@ -70,6 +72,19 @@ impl PyDueJobStep {
             submitted,
             report_removed,
         }
+    }
+
+    /// Reported so that a cycle through a step (a traceback kept while it
+    /// runs, say) can be collected; the step lives for one sweep.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.scheduler)?;
+        visit.call(&self.job_class)?;
+        visit.call(&self.executors)?;
+        visit.call(&self.direct)?;
+        visit.call(&self.run_due_job)?;
+        visit.call(&self.submission_failed)?;
+        visit.call(&self.submitted)?;
+        visit.call(&self.report_removed)
     }
 
     /// Run `store`'s `due_jobs` (due at `now`), in order: per job its run
