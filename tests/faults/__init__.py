@@ -234,6 +234,19 @@ class RawStore:
             }
         raise ValueError(f"no raw access to {self.backend!r}")
 
+    def settled_jobs(self, quiet: float = 0.3, limit: float = 10.0) -> dict[str, float | None]:
+        """:meth:`jobs` once two reads ``quiet`` seconds apart agree: a request a
+        killed client had sent may still be applied by the server after the kill
+        (a database server finishes what it received)."""
+        deadline = time.monotonic() + limit
+        last = self.jobs()
+        while True:
+            time.sleep(quiet)
+            now = self.jobs()
+            if now == last or time.monotonic() > deadline:
+                return now
+            last = now
+
     def problems(self) -> list[str]:
         """Inconsistencies between a backend's structures (Redis: the run-time
         index must list exactly the scheduled jobs of the hash)."""

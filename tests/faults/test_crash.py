@@ -124,7 +124,7 @@ def test_sigkill_mid_run_loses_nothing(
     # 2. what the database holds, read with the plain driver
     raw = RawStore(spec)
     try:
-        stored = raw.jobs()
+        stored = raw.settled_jobs()
         problems = raw.problems()
     finally:
         raw.close()
