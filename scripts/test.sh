@@ -31,6 +31,7 @@ cargo fmt --all -- --check
 cargo clippy --quiet --all-targets --all-features -- -D warnings
 "$VENV/bin/ruff" check python tests benches examples
 "$VENV/bin/ruff" format --check python
+"$PY" -m mypy  # the package (files and options in pyproject.toml)
 "$PY" -m mypy.stubtest apscheduler_rs._core
 
 echo "== cargo test"

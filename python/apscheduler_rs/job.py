@@ -263,6 +263,7 @@ class Job(RustBackedPickling, JobCore):
         # A bound method is stored as its function's reference plus the instance
         # as first argument.
         func = self.func
+        args: Iterable[Any]
         if ismethod(func) and not isclass(func.__self__) and obj_to_ref(func) == self.func_ref:
             args = (func.__self__, *self.args)
         else:

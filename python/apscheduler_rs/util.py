@@ -16,11 +16,13 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 from weakref import ref as weak_ref
 from zoneinfo import ZoneInfo
 
-# Evaluated as true only by static type checkers; avoids importing ``typing``.
+# Evaluated as true only by static type checkers: ``typing`` is not imported at
+# run time (util is imported on its own by light users).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any
+
 
 __all__ = (
     "asbool",
@@ -110,9 +112,11 @@ def astimezone(obj: str | tzinfo | None) -> tzinfo | None:
     pytz zones are swapped for their :class:`~zoneinfo.ZoneInfo` equivalent because pytz
     needs ``localize()``/``normalize()`` calls that the rest of the code does not make.
     """
-    if obj is None:
-        return None
+    return None if obj is None else _as_tzinfo(obj)
 
+
+def _as_tzinfo(obj: str | tzinfo) -> tzinfo:
+    """:func:`astimezone` of a zone that is given."""
     if isinstance(obj, str):
         return UTC if obj == "UTC" else ZoneInfo(obj)
 
@@ -134,7 +138,8 @@ def astimezone(obj: str | tzinfo | None) -> tzinfo | None:
     if obj.zone:
         return ZoneInfo(obj.zone)
 
-    return timezone(obj.utcoffset(None))
+    # a pytz fixed offset always has one
+    return timezone(obj.utcoffset(None))  # type: ignore[arg-type]
 
 
 def asdate(obj: date | str | None) -> date | None:
@@ -162,7 +167,7 @@ def _parse_datetime_string(text: str, tz: tzinfo | str | None) -> tuple[datetime
         hours, minutes = offset[1:].split(":")
         tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
-    fields = {name: int(match.group(name) or 0) for name in _DATETIME_FIELDS}
+    fields: dict[str, Any] = {name: int(match.group(name) or 0) for name in _DATETIME_FIELDS}
     return datetime(**fields), tz
 
 
@@ -203,10 +208,7 @@ def convert_to_datetime(
             f'The "tz" argument must be specified if {arg_name} has no timezone information'
         )
 
-    if isinstance(tz, str):
-        tz = astimezone(tz)
-
-    return localize(value, tz)
+    return localize(value, _as_tzinfo(tz) if isinstance(tz, str) else tz)
 
 
 def datetime_to_utc_timestamp(timeval: datetime | None) -> float | None:

@@ -159,7 +159,7 @@ def _decode_trigger(doc: Any) -> Any:
     doc = _expect(doc, dict, "trigger")
     kind = doc.get("type")
     if kind == "date":
-        cls: type = DateTrigger
+        cls: Any = DateTrigger
         state: dict[str, Any] = {
             "version": 1,
             "run_date": _decode_datetime(doc["run_date"], "run_date"),

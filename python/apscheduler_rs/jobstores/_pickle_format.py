@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import pickle
 from types import FunctionType
-from typing import Any
+from typing import Any, cast
 
 from apscheduler_rs._pickle_compat import CompatUnpickler
 from apscheduler_rs.job import Job
@@ -67,7 +67,8 @@ class _Pickler(pickle.Pickler):
             return NotImplemented
         if isinstance(obj, BaseCombiningTrigger) and _apscheduler_module(type(obj).__module__):
             reduced = obj.__reduce_ex__(self.protocol)
-            return (*reduced[:2], _apscheduler_combining_state(reduced[2]), *reduced[3:])
+            state = cast("dict[str, Any]", reduced[2])
+            return (*reduced[:2], _apscheduler_combining_state(state), *reduced[3:])
         return NotImplemented
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from apscheduler_rs.job import Job
 from apscheduler_rs.jobstores._serialization import JobSerializer, create_serializer
@@ -128,9 +128,11 @@ class RedisJobStore(BaseJobStore):
         return self._reconstitute_job(job_state) if job_state else None
 
     def get_due_jobs(self, now: datetime) -> list[Job]:
-        timestamp = datetime_to_utc_timestamp(now)
+        timestamp = cast(float, datetime_to_utc_timestamp(now))
         # The sorted set's range query: by score, then by id.
-        job_ids = self.redis.zrangebyscore(self.run_times_key, "-inf", timestamp)
+        job_ids = cast(
+            "list[bytes]", self.redis.zrangebyscore(self.run_times_key, "-inf", timestamp)
+        )
         if not job_ids:
             return []
         job_states = self.redis.hmget(self.jobs_key, job_ids)
@@ -139,7 +141,7 @@ class RedisJobStore(BaseJobStore):
     def get_next_run_time(self) -> datetime | None:
         next_run_time = self.redis.zrange(self.run_times_key, 0, 0, withscores=True)
         if next_run_time:
-            return utc_timestamp_to_datetime(next_run_time[0][1])
+            return utc_timestamp_to_datetime(cast(float, next_run_time[0][1]))
         return None
 
     def get_all_jobs(self) -> list[Job]:

@@ -233,7 +233,8 @@ class SQLAlchemyJobStore(BaseJobStore):
             if updates:
                 result = connection.execute(self._update, updates)
                 if result.rowcount != len(updates):
-                    missing += self._missing_updates(connection, [u["b_id"] for u in updates])
+                    ids = [job.id for job in jobs]
+                    missing += self._missing_updates(connection, ids)
             if job_ids:
                 removed = self._delete_ids(connection, job_ids)
                 missing += [job_id for job_id in job_ids if job_id not in removed]

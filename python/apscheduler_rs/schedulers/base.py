@@ -9,13 +9,13 @@ import functools
 import sys
 import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from contextlib import ExitStack
 from datetime import datetime, timedelta, tzinfo
 from logging import INFO, Logger, getLogger
 from threading import TIMEOUT_MAX
 from time import monotonic, time
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from tzlocal import get_localzone
 
@@ -713,9 +713,11 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
                 for job in store.get_all_jobs()
             ]
         with ExitStack() as stack:
-            if not hasattr(outfile, "write"):
-                outfile = stack.enter_context(open(outfile, "w"))  # noqa: SIM115
-            dump_jobs((job.__getstate__() for job in jobs), outfile)
+            if hasattr(outfile, "write"):
+                stream = cast(IO[str], outfile)
+            else:
+                stream = stack.enter_context(open(cast(str, outfile), "w"))  # noqa: SIM115
+            dump_jobs((job.__getstate__() for job in jobs), stream)
 
     def import_jobs(self, infile: IO[str] | str, jobstore: str = "default") -> None:
         """Add the jobs of an export (from this library or APScheduler 3.11) to
@@ -724,9 +726,11 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
 
         store = self._jobstores[jobstore]
         with ExitStack() as stack:
-            if not hasattr(infile, "read"):
-                infile = stack.enter_context(open(infile))  # noqa: SIM115
-            states = load_job_states(infile)
+            if hasattr(infile, "read"):
+                stream = cast(IO[str], infile)
+            else:
+                stream = stack.enter_context(open(cast(str, infile)))  # noqa: SIM115
+            states = load_job_states(stream)
         for state in states:
             job = Job.__new__(Job)
             job.__setstate__(state)
@@ -749,7 +753,7 @@ class BaseScheduler(SchedulerCore, metaclass=ABCMeta):
         return RLock()
 
     def _create_plugin_instance(
-        self, type_: str, alias: str, constructor_kwargs: dict[str, Any]
+        self, type_: str, alias: str, constructor_kwargs: Mapping[str, Any]
     ) -> Any:
         return plugin_class(type_, alias, _PLUGIN_BASES[type_])(**constructor_kwargs)
 
@@ -1178,7 +1182,7 @@ _JOB_SET_NEXT_RUN_TIME = Job._set_next_run_time
 
 
 @functools.cache
-def _wakeup_is_ours(cls: type) -> bool:
+def _wakeup_is_ours(cls: type[BaseScheduler]) -> bool:
     """Whether ``cls.wakeup`` is one of our schedulers' own, whose loops sleep
     no longer than the wait a sweep returns."""
     return cls.wakeup.__module__.startswith("apscheduler_rs.schedulers.")

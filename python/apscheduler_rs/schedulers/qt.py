@@ -27,6 +27,8 @@ def _import_qtcore() -> ModuleType:
 
 
 _qtcore = _import_qtcore()
+# Whichever binding was found: its classes are only known at run time.
+_QObject: Any = _qtcore.QObject
 QTimer = _qtcore.QTimer
 # PySide names them Signal/Slot, PyQt pyqtSignal/pyqtSlot.
 _Signal = getattr(_qtcore, "Signal", None) or _qtcore.pyqtSignal
@@ -46,7 +48,7 @@ _PRECISE_TIMER = _qt_enum("TimerType", "PreciseTimer")
 _MAX_TIMER_MS = 2147483647
 
 
-class _Waker(_qtcore.QObject):
+class _Waker(_QObject):
     """Lives in the thread that started the scheduler and owns its timer there.
     A QTimer may only be started or stopped from its own thread, so other threads
     reach it through ``requested``: a queued signal, delivered by that thread's

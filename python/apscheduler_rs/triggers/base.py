@@ -6,7 +6,7 @@ import copyreg
 import random
 from abc import ABCMeta, abstractmethod
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 
 class BaseTrigger(metaclass=ABCMeta):
@@ -44,6 +44,8 @@ def check_state_version(
     3.0's ``(version, state)`` tuple."""
     if legacy_tuple and isinstance(state, tuple):
         state = state[1]
+    # anything but a dict fails here, as in APScheduler
+    state = cast("dict[str, Any]", state)
     version = state.get("version", 1)
     if version > supported:
         which = (

@@ -33,7 +33,9 @@ class BaseCombiningTrigger(BaseTrigger):
         return {
             "version": 1,
             "triggers": [
-                (obj_to_ref(trigger.__class__), trigger.__getstate__())
+                # object.__getstate__ is 3.11+: on 3.10 a trigger needs its own,
+                # as with APScheduler 3.11.3
+                (obj_to_ref(trigger.__class__), trigger.__getstate__())  # type: ignore[attr-defined]
                 for trigger in self.triggers
             ],
             "jitter": self.jitter,
@@ -71,11 +73,12 @@ class AndTrigger(BaseCombiningTrigger):
             fire_times = [
                 trigger.get_next_fire_time(previous_fire_time, now) for trigger in self.triggers
             ]
-            if None in fire_times:
+            known = [fire_time for fire_time in fire_times if fire_time is not None]
+            if len(known) < len(fire_times):
                 return None
-            if min(fire_times) == max(fire_times):
-                return self._apply_jitter(fire_times[0], self.jitter, now)
-            now = max(fire_times)
+            if min(known) == max(known):
+                return self._apply_jitter(known[0], self.jitter, now)
+            now = max(known)
         logger.warning(
             "%s found no time that all its triggers agree on in %d rounds; giving up",
             self,

@@ -13,7 +13,7 @@ from apscheduler_rs.triggers.cron.fields import (  # noqa: F401 (DEFAULT_VALUES:
     BaseField,
     field_from_spec,
 )
-from apscheduler_rs.util import astimezone
+from apscheduler_rs.util import _as_tzinfo, astimezone  # noqa: F401 (3.11.3's module has it)
 
 __all__ = ("CronTrigger",)
 
@@ -65,7 +65,7 @@ class CronTrigger(RustBackedPickling, CronTriggerCore, BaseTrigger):
     def __setstate__(self, state: dict | tuple) -> None:
         state = check_state_version(state, 2, self.__class__.__name__, legacy_tuple=True)
         self._restore(
-            astimezone(state["timezone"]),
+            _as_tzinfo(state["timezone"]),
             state["start_date"],
             state["end_date"],
             [

@@ -269,7 +269,7 @@ def ascii_digits(text: str) -> str:
     )
 
 
-def _bare(cls: type, **attrs: object) -> AllExpression:
+def _bare(cls: type[AllExpression], **attrs: object) -> AllExpression:
     # Fill in an instance without re-validating: the values come from the parser.
     expr = cls.__new__(cls)
     expr.__dict__.update(attrs)
