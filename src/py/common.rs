@@ -112,3 +112,16 @@ pub fn reject_unexpected_keywords(
     }
     Ok(())
 }
+
+/// The `AttributeError` of reading an unset attribute `name` of `obj`, worded
+/// as Python words it for an instance attribute.
+pub fn no_attribute(obj: &Bound<'_, PyAny>, name: &str) -> PyErr {
+    let class = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".to_owned());
+    pyo3::exceptions::PyAttributeError::new_err(format!(
+        "'{class}' object has no attribute '{name}'"
+    ))
+}

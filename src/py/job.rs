@@ -26,6 +26,7 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use pyo3::{ffi, PyTraverseError};
 use smallvec::SmallVec;
 
+use super::common::no_attribute;
 use super::interval::PyIntervalTrigger;
 use super::run_time;
 
@@ -456,12 +457,7 @@ pub struct PyJob {
 }
 
 fn missing(slf: &Bound<'_, PyJob>, attribute: &str) -> PyErr {
-    let class = slf
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Job".to_owned());
-    PyAttributeError::new_err(format!("'{class}' object has no attribute '{attribute}'"))
+    no_attribute(slf.as_any(), attribute)
 }
 
 /// A value assigned from Python (`None` is a value: attributes cannot be

@@ -14,7 +14,6 @@
 use std::cell::RefMut;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use pyo3::exceptions::PyAttributeError;
 use pyo3::gc::PyVisit;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -22,6 +21,7 @@ use pyo3::types::{PyInt, PyString, PyType};
 use pyo3::PyTraverseError;
 
 use super::assigned::{Assigned, Methods};
+use super::common::no_attribute;
 use super::gil_cell::GilCell;
 use super::log_level::LoggerDicts;
 use super::pyfuncs::cached;
@@ -104,9 +104,9 @@ impl PyKeptAttribute {
     }
 }
 
-/// `BaseScheduler` methods that a direct path does the work of itself. If a
-/// subclass replaces one, or one is assigned on the instance, the calls that
-/// go around it take the Python path.
+/// `BaseScheduler` methods that a direct path does the work of itself (the
+/// first nine: `add_job`'s). If a subclass replaces one, or one is assigned on
+/// the instance, the calls that go around it take the Python path.
 const OVERRIDABLE: [&str; 13] = [
     "_add_job",
     "_create_trigger",
@@ -124,20 +124,7 @@ const OVERRIDABLE: [&str; 13] = [
 ];
 
 /// What `add_job`'s direct path goes around.
-pub const ADD_BYPASSES: Methods = Methods::of(
-    &OVERRIDABLE,
-    &[
-        "_add_job",
-        "_create_trigger",
-        "_create_plugin_instance",
-        "_real_add_job",
-        "_lookup_jobstore",
-        "_emit_job_event",
-        "_wants_event",
-        "_needs_wakeup_for",
-        "_checked_job_defaults",
-    ],
-);
+pub const ADD_BYPASSES: Methods = Methods::of(&OVERRIDABLE, OVERRIDABLE.split_at(9).0);
 /// What `remove_job`'s direct path goes around.
 pub const REMOVE_BYPASSES: Methods = Methods::of(
     &OVERRIDABLE,
@@ -463,10 +450,5 @@ impl SchedulerKept {
 }
 
 fn missing(slf: &Bound<'_, PyAny>, name: &str) -> PyErr {
-    let class = slf
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".to_owned());
-    PyAttributeError::new_err(format!("'{class}' object has no attribute '{name}'"))
+    no_attribute(slf, name)
 }
