@@ -167,8 +167,14 @@ def _parse_datetime_string(text: str, tz: tzinfo | str | None) -> tuple[datetime
         hours, minutes = offset[1:].split(":")
         tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
-    fields: dict[str, Any] = {name: int(match.group(name) or 0) for name in _DATETIME_FIELDS}
-    return datetime(**fields), tz
+    # one group() call and positional arguments: this runs for every date string
+    year, month, day, hour, minute, second, micro = match.group(*_DATETIME_FIELDS)
+    if hour is None:  # the time is all there or not at all
+        return datetime(int(year), int(month), int(day)), tz
+    value = datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), int(micro or 0)
+    )
+    return value, tz
 
 
 def convert_to_datetime(
