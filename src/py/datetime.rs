@@ -46,7 +46,15 @@ pub fn timedelta_micros(td: &Bound<'_, PyAny>) -> PyResult<i64> {
     let days: i64 = td.getattr(intern!(py, "days"))?.extract()?;
     let seconds: i64 = td.getattr(intern!(py, "seconds"))?.extract()?;
     let micros: i64 = td.getattr(intern!(py, "microseconds"))?.extract()?;
-    Ok((days * 86_400 + seconds) * 1_000_000 + micros)
+    days.checked_mul(86_400)
+        .and_then(|s| s.checked_add(seconds))
+        .and_then(|s| s.checked_mul(1_000_000))
+        .and_then(|us| us.checked_add(micros))
+        .ok_or_else(|| {
+            pyo3::exceptions::PyOverflowError::new_err(
+                "timedelta too long to count in microseconds (over 106,751,991 days)",
+            )
+        })
 }
 
 /// A Python tzinfo that the core cannot compute itself.

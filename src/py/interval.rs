@@ -112,7 +112,22 @@ fn interval_of(py: Python<'_>, parts: [Passed<'_>; 5]) -> PyResult<(i64, f64)> {
     let length = interval
         .call_method0(intern!(py, "total_seconds"))?
         .extract()?;
-    Ok((timedelta_micros(&interval)?, length))
+    Ok((interval_micros(&interval)?, length))
+}
+
+/// The microseconds of an interval: refused (`ValueError`) past what an
+/// instant can be counted in, about 292,000 years, where 3.11.3 accepts the
+/// trigger and fails with "year ... is out of range" once it fires.
+fn interval_micros(interval: &Bound<'_, PyAny>) -> PyResult<i64> {
+    timedelta_micros(interval).map_err(|_| {
+        let shown = interval
+            .str()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| "?".to_owned());
+        PyValueError::new_err(format!(
+            "The interval {shown} is too long: at most 106751991 days can be counted"
+        ))
+    })
 }
 
 impl PyIntervalTrigger {
@@ -520,15 +535,26 @@ impl PyIntervalTrigger {
     /// Restore from pickled state: APScheduler's version 2 layout, or 3.0's
     /// `(version, state)` tuple. Done here rather than in Python: restarting
     /// a persistent store restores every job's trigger.
-    fn __setstate__(slf: &Bound<'_, Self>, state: Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setstate__<'py>(slf: &Bound<'py, Self>, state: Bound<'py, PyAny>) -> PyResult<()> {
         let py = slf.py();
         let state = if state.is_instance_of::<PyTuple>() {
             state.get_item(1)?
         } else {
             state
         };
-        let get = intern!(py, "get");
-        let version = state.call_method1(get, (intern!(py, "version"), 1))?;
+        // `state.get(key, default)`, straight from the dict when it is one
+        let dict = state.cast_exact::<PyDict>().ok();
+        let get =
+            |key: &Bound<'py, PyAny>, default: Bound<'py, PyAny>| -> PyResult<Bound<'py, PyAny>> {
+                match dict {
+                    Some(dict) => Ok(dict.get_item(key)?.unwrap_or(default)),
+                    None => state.call_method1(intern!(py, "get"), (key, default)),
+                }
+            };
+        let version = get(
+            intern!(py, "version").as_any(),
+            1i64.into_pyobject(py)?.into_any(),
+        )?;
         if version.gt(2)? {
             return Err(PyValueError::new_err(format!(
                 "Got serialized data for version {version} of {}, but only versions up to 2 \
@@ -537,17 +563,24 @@ impl PyIntervalTrigger {
             )));
         }
         let interval = state.get_item(intern!(py, "interval"))?;
-        let length = interval
-            .call_method0(intern!(py, "total_seconds"))?
-            .extract()?;
+        let micros = interval_micros(&interval)?;
+        // `total_seconds()`, which is exactly this below 2**53 microseconds
+        let length = if micros.unsigned_abs() < 1 << 53 {
+            micros as f64 / 1e6
+        } else {
+            interval
+                .call_method0(intern!(py, "total_seconds"))?
+                .extract()?
+        };
         let end = state.get_item(intern!(py, "end_date"))?;
+        let jitter = get(intern!(py, "jitter").as_any(), py.None().into_bound(py))?;
         let restored = Self::build(
             &state.get_item(intern!(py, "timezone"))?,
-            timedelta_micros(&interval)?,
+            micros,
             length,
             Some(state.get_item(intern!(py, "start_date"))?),
             Some(end).filter(|v| !v.is_none()),
-            Some(state.call_method1(get, (intern!(py, "jitter"),))?),
+            Some(jitter),
         )?;
         *slf.borrow_mut() = restored;
         Ok(())

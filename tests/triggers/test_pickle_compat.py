@@ -201,3 +201,56 @@ def test_new_without_arguments_is_blank_until_restored_and_a_call_makes_the_defa
     assert before < default.start_date <= datetime.now(timezone.utc) + timedelta(seconds=1)
     assert before <= DateTrigger().run_date <= datetime.now(timezone.utc)
     assert DateTrigger(None, None).run_date.tzinfo is not None
+
+
+class StateMapping(dict):
+    """A state that is a dict subclass: read through its ``get``, as Python would."""
+
+    def get(self, key, default=None):
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize(
+    "interval",
+    [timedelta(hours=3), timedelta(microseconds=1), timedelta(days=106_751_991)],
+)
+def test_interval_state_is_restored_as_the_reference_restores_it(interval):
+    """The Rust ``__setstate__`` reads the state directly; the reference's
+    Python one is the oracle (version default, missing jitter, legacy tuple,
+    intervals past 2**53 microseconds)."""
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    for shape in ("dict", "no version, no jitter", "mapping", "legacy tuple"):
+        state = rs_interval.IntervalTrigger(
+            seconds=1, start_date=start, timezone=timezone.utc
+        ).__getstate__()
+        state["interval"] = interval
+        if shape == "no version, no jitter":
+            del state["version"], state["jitter"]
+        elif shape == "mapping":
+            state = StateMapping(state)
+        ours = rs_interval.IntervalTrigger.__new__(rs_interval.IntervalTrigger)
+        theirs = ref_interval.IntervalTrigger.__new__(ref_interval.IntervalTrigger)
+        given = (2, state) if shape == "legacy tuple" else state
+        ours.__setstate__(given)
+        theirs.__setstate__(dict(state) if shape == "legacy tuple" else given)
+        assert ours.interval == theirs.interval, shape
+        assert ours.interval_length == theirs.interval_length, shape
+        assert ours.jitter == theirs.jitter, shape
+        assert ours.start_date == theirs.start_date, shape
+    state["version"] = 3
+    with pytest.raises(ValueError, match="only versions up to 2"):
+        rs_interval.IntervalTrigger.__new__(rs_interval.IntervalTrigger).__setstate__(state)
+
+
+def test_an_interval_too_long_to_count_is_refused_by_name():
+    """Past 2**63 microseconds (about 292,000 years) the reference takes the
+    trigger and fails with "year ... is out of range" once it is due; here it
+    is refused when made or restored, naming the interval."""
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    with pytest.raises(ValueError, match="interval 999999999 days, 0:00:00 is too long"):
+        rs_interval.IntervalTrigger(days=999_999_999, start_date=start, timezone=timezone.utc)
+    state = rs_interval.IntervalTrigger(days=1, start_date=start).__getstate__()
+    state["interval"] = timedelta(days=106_751_992)
+    blank = rs_interval.IntervalTrigger.__new__(rs_interval.IntervalTrigger)
+    with pytest.raises(ValueError, match="is too long"):
+        blank.__setstate__(state)
