@@ -32,6 +32,7 @@ __all__ = [
     "parse_cron_field",
     "start_coroutine_runs",
     "datetime_fast_path",
+    "resolve_imported_ref",
 ]
 
 # Stub-only (private, so stubtest does not look for it at runtime): one cron
@@ -42,6 +43,9 @@ def parse_cron_field(name: str, text: object) -> list[_Expr]:
     """Parse ``str(text)`` as the cron field ``name`` would."""
 
 def datetime_fast_path() -> bool: ...
+def resolve_imported_ref(reference: object) -> tuple[Any] | None:
+    """``(obj,)`` for a ``module:attr.path`` reference whose module is a plain,
+    already imported one, else ``None`` (``util.ref_to_obj`` then imports)."""
 
 # Triggers. Each ``__new__`` builds the trigger (unpickling calls it without
 # arguments); ``CronTriggerCore`` and ``DateTriggerCore`` also take ``**unexpected``

@@ -16,6 +16,8 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 from weakref import ref as weak_ref
 from zoneinfo import ZoneInfo
 
+from apscheduler_rs._core import resolve_imported_ref
+
 # Evaluated as true only by static type checkers: ``typing`` is not imported at
 # run time (util is imported on its own by light users).
 TYPE_CHECKING = False
@@ -331,24 +333,6 @@ def obj_to_ref(obj: Callable[..., Any]) -> str:
     return sys.intern(f"{holder.__module__}:{name}")
 
 
-def _imported_module(name: str) -> Any:
-    """The module ``__import__(name, fromlist=[...])`` would return without
-    importing anything, or ``None`` when that call is needed: the module is not
-    imported yet, is still being imported (``__import__`` waits for it), or is a
-    package (the attribute path may name a submodule to import). Restoring a
-    job resolves its function this way, and ``__import__`` costs a microsecond
-    even for a module that is already there."""
-    module = sys.modules.get(name)
-    # read from the namespace: a missing module attribute costs an exception
-    namespace = getattr(module, "__dict__", None)
-    if namespace is None or "__path__" in namespace:
-        return None
-    spec = namespace.get("__spec__")
-    if spec is not None and getattr(spec, "_initializing", False):
-        return None
-    return module
-
-
 def ref_to_obj(ref: str) -> Any:
     """Resolve a ``module:attr.path`` reference created by :func:`obj_to_ref`."""
     if not isinstance(ref, str):
@@ -356,15 +340,20 @@ def ref_to_obj(ref: str) -> Any:
     if ":" not in ref:
         raise ValueError("Invalid reference")
 
+    # Found without an import when the module is a plain one that is already
+    # imported (__import__ costs a microsecond even then; restoring a job does
+    # this once): (obj,), else None and the import below.
+    found = resolve_imported_ref(ref)
+    if found is not None:
+        return found[0]
+
     module_name, attr_path = ref.split(":", 1)
-    target = _imported_module(module_name)
-    if target is None:
-        try:
-            # A non-empty fromlist makes __import__ return the leaf module and also
-            # import a submodule named by the attribute path (e.g. "xml:dom.minidom").
-            target = __import__(module_name, fromlist=[attr_path])
-        except ImportError as exc:
-            raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
+    try:
+        # A non-empty fromlist makes __import__ return the leaf module and also
+        # import a submodule named by the attribute path (e.g. "xml:dom.minidom").
+        target = __import__(module_name, fromlist=[attr_path])
+    except ImportError as exc:
+        raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
 
     try:
         for attr in attr_path.split("."):

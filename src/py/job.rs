@@ -28,6 +28,7 @@ use smallvec::SmallVec;
 
 use super::common::no_attribute;
 use super::interval::PyIntervalTrigger;
+use super::refs::imported_ref;
 use super::run_time;
 
 /// A job id: its UTF-8 bytes (lone surrogates as "surrogatepass" writes them),
@@ -1021,8 +1022,11 @@ impl PyJob {
         // alias: restored jobs of one function share them (and a spec)
         let func_ref = interned(item(intern!(py, "func"))?);
         let id = item(intern!(py, "id"))?;
-        let func = super::pyfuncs::cached!(py, "apscheduler_rs.util", "ref_to_obj")?
-            .call1((&func_ref,))?;
+        let func = match imported_ref(&func_ref)? {
+            Some(func) => func,
+            None => super::pyfuncs::cached!(py, "apscheduler_rs.util", "ref_to_obj")?
+                .call1((&func_ref,))?,
+        };
         let trigger = item(intern!(py, "trigger"))?;
         let executor = interned(item(intern!(py, "executor"))?);
         let args = item(intern!(py, "args"))?;

@@ -17,6 +17,7 @@ mod job_run;
 mod log_level;
 mod memory_store;
 mod pyfuncs;
+mod refs;
 mod rlock;
 mod run_time;
 mod scheduler;
@@ -47,5 +48,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cron::parse_cron_field, m)?)?;
     m.add_function(wrap_pyfunction!(job_run::start_coroutine_runs, m)?)?;
     m.add_function(wrap_pyfunction!(capi::datetime_fast_path, m)?)?;
+    m.add_function(wrap_pyfunction!(refs::resolve_imported_ref, m)?)?;
     Ok(())
 }
