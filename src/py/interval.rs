@@ -1,6 +1,6 @@
 //! `IntervalTriggerCore`: the Rust base of `apscheduler_rs.triggers.interval.IntervalTrigger`.
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyTuple};
@@ -119,7 +119,11 @@ fn interval_of(py: Python<'_>, parts: [Passed<'_>; 5]) -> PyResult<(i64, f64)> {
 /// instant can be counted in, about 292,000 years, where 3.11.3 accepts the
 /// trigger and fails with "year ... is out of range" once it fires.
 fn interval_micros(interval: &Bound<'_, PyAny>) -> PyResult<i64> {
-    timedelta_micros(interval).map_err(|_| {
+    let py = interval.py();
+    timedelta_micros(interval).map_err(|err| {
+        if !err.is_instance_of::<PyOverflowError>(py) {
+            return err;
+        }
         let shown = interval
             .str()
             .map(|s| s.to_string())
@@ -563,6 +567,10 @@ impl PyIntervalTrigger {
             )));
         }
         let interval = state.get_item(intern!(py, "interval"))?;
+        // anything but a timedelta fails where 3.11.3 fails: in total_seconds()
+        if !interval.is_instance(cached!(py, "datetime", "timedelta")?)? {
+            interval.call_method0(intern!(py, "total_seconds"))?;
+        }
         let micros = interval_micros(&interval)?;
         // `total_seconds()`, which is exactly this below 2**53 microseconds
         let length = if micros.unsigned_abs() < 1 << 53 {

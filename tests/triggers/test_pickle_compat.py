@@ -254,3 +254,16 @@ def test_an_interval_too_long_to_count_is_refused_by_name():
     blank = rs_interval.IntervalTrigger.__new__(rs_interval.IntervalTrigger)
     with pytest.raises(ValueError, match="is too long"):
         blank.__setstate__(state)
+
+
+def test_an_interval_state_that_is_not_a_timedelta_fails_as_in_the_reference():
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    errors = []
+    for module in (ref_interval, rs_interval):
+        state = module.IntervalTrigger(seconds=1, start_date=start).__getstate__()
+        state["interval"] = 5
+        blank = module.IntervalTrigger.__new__(module.IntervalTrigger)
+        with pytest.raises(AttributeError) as caught:
+            blank.__setstate__(state)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] == "'int' object has no attribute 'total_seconds'"
