@@ -108,10 +108,10 @@ fn truth_of_item(dict: &Bound<'_, PyDict>, key: &Bound<'_, PyAny>) -> PyResult<O
     if value == yes || value == no {
         return Ok(Some(value == yes));
     }
-    match dict.get_item(key)? {
-        Some(value) => value.is_truthy().map(Some),
-        None => Ok(None),
-    }
+    // SAFETY: still borrowed from the dict (nothing ran since the lookup);
+    // owned from here on, as `__bool__` may run Python code.
+    let value = unsafe { Bound::from_borrowed_ptr(py, value) };
+    value.is_truthy().map(Some)
 }
 
 /// `logger.isEnabledFor(INFO)`, read from `dicts` (the logger's, if given)

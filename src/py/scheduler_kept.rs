@@ -1,5 +1,5 @@
 //! What a `SchedulerCore` keeps for the direct paths of `add_job` and
-//! `remove_job`, so that a call reads all of it under one lock and without
+//! `remove_job`, so that a call reads all of it in one pass and without
 //! looking anything up in the instance dict:
 //!
 //! - the attributes that both the Python code and the direct paths use
@@ -201,7 +201,7 @@ pub struct SeenStore {
     pub plain_class: bool,
 }
 
-/// Everything behind the lock.
+/// Everything in the scheduler's `GilCell`.
 #[derive(Default)]
 pub struct Kept {
     attrs: [Option<Py<PyAny>>; 5],
@@ -396,7 +396,7 @@ impl SchedulerKept {
         let py = slf.py();
         match self.borrow(py)?.attr(py, attr) {
             Some(value) => Ok(value.unbind()),
-            None => Err(missing(slf, attr.name())),
+            None => Err(no_attribute(slf, attr.name())),
         }
     }
 
@@ -417,7 +417,7 @@ impl SchedulerKept {
         let slot = &mut kept.attrs[attr as usize];
         if value.is_none() && slot.is_none() {
             drop(kept);
-            return Err(missing(slf, attr.name()));
+            return Err(no_attribute(slf, attr.name()));
         }
         let old = std::mem::replace(slot, value.map(|v| v.clone().unbind()));
         let mut old_dicts = None;
@@ -447,8 +447,4 @@ impl SchedulerKept {
             .map(|mut kept| std::mem::take(&mut *kept));
         drop(cleared);
     }
-}
-
-fn missing(slf: &Bound<'_, PyAny>, name: &str) -> PyErr {
-    no_attribute(slf, name)
 }
